@@ -1,0 +1,626 @@
+"""The write side: the only way to change the operating model.
+
+Every change runs in a :class:`UnitOfWork`: a command (or a whole import)
+loads the aggregates it needs, applies its rules, and the events it raised
+are saved together in one transaction, in the order they were raised. A
+rule that fails raises before anything is saved, so a failed command writes
+nothing. When another writer changed one of the same aggregates first, the
+whole unit is recomputed from the new state (a few times) before giving up
+with :class:`~opmodel.errors.ConcurrentChange`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any, TypeVar
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.domain import Aggregate
+from eventsourcing.persistence import IntegrityError, Transcoder, Transcoding
+
+from opmodel.domain import (
+    Cluster,
+    Contract,
+    Decision,
+    DecisionNumbering,
+    Department,
+    DepartmentCode,
+    Meta,
+    decision_id,
+    natural_id,
+)
+from opmodel.errors import (
+    ClusterAlreadyFormed,
+    ConcurrentChange,
+    ContractAlreadyExists,
+    DepartmentAlreadyRegistered,
+    InvalidInput,
+    NotFound,
+    ParentRequired,
+)
+
+A = TypeVar("A", bound=Aggregate)
+T = TypeVar("T")
+
+#: How many times a unit of work is recomputed after losing a race.
+RETRIES = 5
+
+
+class DateAsISO(Transcoding):
+    """Dates stay dates through the store (``2024-08-30``)."""
+
+    type = date
+    name = "date"
+
+    def encode(self, obj: date) -> str:
+        return obj.isoformat()
+
+    def decode(self, data: str) -> date:
+        return date.fromisoformat(data)
+
+
+class MetaAsDict(Transcoding):
+    """Event metadata as a plain mapping."""
+
+    type = Meta
+    name = "meta"
+
+    def encode(self, obj: Meta) -> dict[str, Any]:
+        return {
+            "effective": obj.effective,
+            "actor": obj.actor,
+            "command_id": obj.command_id,
+            "reason": obj.reason,
+            "source": obj.source,
+        }
+
+    def decode(self, data: dict[str, Any]) -> Meta:
+        return Meta(**data)
+
+
+class UnitOfWork:
+    """The aggregates one command or import has loaded, and the events it raised, in order."""
+
+    def __init__(self, app: OperatingModel) -> None:
+        self._app = app
+        self._aggregates: dict[UUID, Aggregate] = {}
+        self.events: list[Any] = []
+
+    def get(self, cls: type[A], aggregate_id: UUID) -> A | None:
+        """The aggregate as this unit sees it (with its own changes), or ``None``."""
+        found = self._aggregates.get(aggregate_id)
+        if found is None:
+            try:
+                found = self._app.repository.get(aggregate_id)
+            except AggregateNotFoundError:
+                return None
+            self._aggregates[aggregate_id] = found
+        if not isinstance(found, cls):  # pragma: no cover - ids are namespaced by kind
+            raise TypeError(f"{aggregate_id} is a {type(found).__name__}, not a {cls.__name__}")
+        return found
+
+    def stage(self, *aggregates: Aggregate) -> None:
+        """Take the aggregates' new events, in the order given, into this unit."""
+        for aggregate in aggregates:
+            self._aggregates[aggregate.id] = aggregate
+            self.events.extend(aggregate.collect_events())
+
+
+@dataclass(frozen=True)
+class Saved:
+    """What a unit of work saved: the store positions of its events (may be empty)."""
+
+    positions: tuple[int, ...]
+
+    @property
+    def head(self) -> int | None:
+        """The last position written, if any."""
+        return self.positions[-1] if self.positions else None
+
+
+class OperatingModel(Application):
+    """The programme's operating model, as an event-sourced application."""
+
+    name = "opmodel"
+
+    def register_transcodings(self, transcoder: Transcoder) -> None:
+        super().register_transcodings(transcoder)
+        transcoder.register(DateAsISO())
+        transcoder.register(MetaAsDict())
+
+    # --- running units of work ----------------------------------------------
+
+    def execute(self, work: Callable[[UnitOfWork], T], retries: int = RETRIES) -> tuple[T, Saved]:
+        """Run ``work`` in a unit of work and save what it raised, atomically.
+
+        On losing a race with another writer, recompute from the new state.
+        """
+        for _attempt in range(retries + 1):
+            uow = UnitOfWork(self)
+            result = work(uow)
+            if not uow.events:
+                return result, Saved(())
+            try:
+                recordings = self.save(*uow.events)
+            except IntegrityError:
+                continue
+            positions = tuple(
+                r.notification.id for r in recordings if r.notification.id is not None
+            )
+            return result, Saved(positions)
+        raise ConcurrentChange(
+            "another writer kept changing the same records; nothing was written, "
+            "run the command again"
+        )
+
+    # --- finding things ---------------------------------------------------------
+
+    def cluster(self, uow: UnitOfWork, name: str) -> Cluster:
+        """The cluster named ``name`` (ignoring case), or :class:`NotFound`."""
+        found = uow.get(Cluster, Cluster.create_id(name))
+        if found is None:
+            raise NotFound(
+                f"cluster {name!r} does not exist: form it first (opmodel cluster form {name})",
+                cluster=name,
+            )
+        return found
+
+    def department(self, uow: UnitOfWork, code: str) -> Department:
+        """The department that ``code`` names now, or :class:`NotFound`."""
+        index = uow.get(DepartmentCode, DepartmentCode.create_id(code))
+        if index is None or index.department_id is None:
+            hint = (
+                f"; it was re-coded to {index.recoded_to}: use that code"
+                if index is not None and index.recoded_to
+                else ": register it first (opmodel department register "
+                f"{code} --name TEXT)"
+            )
+            raise NotFound(f"department {code} is not registered{hint}", department=code)
+        found = uow.get(Department, index.department_id)
+        assert found is not None, "a code index always names a stored department"
+        return found
+
+    def contract(self, uow: UnitOfWork, ref: str) -> Contract:
+        """The contract with reference ``ref``, or :class:`NotFound`."""
+        found = uow.get(Contract, Contract.create_id(ref))
+        if found is None:
+            raise NotFound(
+                f"contract {ref} does not exist: award or tender it first", contract=ref
+            )
+        return found
+
+    def decision(self, uow: UnitOfWork, key: str) -> Decision:
+        """The decision ``DEC-NNNN``, or :class:`NotFound`."""
+        match = re.fullmatch(r"(?i)DEC-(\d{1,9})", key.strip())
+        if match is None:
+            raise InvalidInput(f"decision id {key!r} is not valid: write it like DEC-0007")
+        found = uow.get(Decision, Decision.create_id(int(match[1])))
+        if found is None:
+            raise NotFound(f"decision {key.upper()} does not exist", decision=key)
+        return found
+
+    def cluster_name_of(self, uow: UnitOfWork, cluster_id: UUID) -> str:
+        """The name of the cluster with this id."""
+        found = uow.get(Cluster, cluster_id)
+        assert found is not None
+        return found.name
+
+    # --- clusters -------------------------------------------------------------
+
+    def form_cluster(
+        self, uow: UnitOfWork, name: str, phase_count: int, description: str | None, meta: Meta
+    ) -> None:
+        """Form a cluster; its name is unique ignoring case."""
+        existing = uow.get(Cluster, Cluster.create_id(name))
+        if existing is not None:
+            raise ClusterAlreadyFormed(
+                f"cluster {existing.name} already exists (names are unique ignoring case)",
+                cluster=existing.name,
+            )
+        uow.stage(
+            Cluster(name=name, phase_count=phase_count, description=description, meta=meta)
+        )
+
+    def designate_lead(self, uow: UnitOfWork, cluster: str, code: str, meta: Meta) -> None:
+        """Make a member department the cluster's lead."""
+        found = self.cluster(uow, cluster)
+        department = self.department(uow, code)
+        found.designate_lead(department.id, department.code, meta)
+        uow.stage(found)
+
+    # --- departments ------------------------------------------------------------
+
+    def register_department(
+        self,
+        uow: UnitOfWork,
+        code: str,
+        name: str,
+        kind: str,
+        parent: str | None,
+        headcount: int | None,
+        meta: Meta,
+    ) -> None:
+        """Register a department or ALB under a code not in use."""
+        index = uow.get(DepartmentCode, DepartmentCode.create_id(code))
+        if index is not None and index.department_id is not None:
+            current = uow.get(Department, index.department_id)
+            assert current is not None
+            raise DepartmentAlreadyRegistered(
+                f"department {code} is already registered ({current.name})", department=code
+            )
+        if kind == "alb" and parent is None:
+            raise ParentRequired(
+                f"{code} is an arm's-length body: name its parent department with --parent",
+                department=code,
+            )
+        if kind != "alb" and parent is not None:
+            raise ParentRequired(
+                f"{code} is {kind}: only an arm's-length body (--kind alb) has a parent",
+                department=code,
+            )
+        parent_department = self.department(uow, parent) if parent is not None else None
+        department = Department(
+            code=code,
+            name=name,
+            kind=kind,
+            parent_id=parent_department.id if parent_department else None,
+            parent=parent_department.code if parent_department else None,
+            headcount=headcount,
+            meta=meta,
+        )
+        if index is None:
+            index = DepartmentCode(code=code, department_id=department.id, meta=meta)
+        else:
+            index.reclaim(department.id, meta)
+        uow.stage(department, index)
+
+    def rename_department(
+        self, uow: UnitOfWork, code: str, name: str | None, new_code: str | None, meta: Meta
+    ) -> None:
+        """Rename and/or re-code a department (a machinery-of-government change)."""
+        if name is None and new_code is None:
+            raise InvalidInput(
+                f"department rename {code}: give --name, --code or both", department=code
+            )
+        department = self.department(uow, code)
+        if name is not None and name != department.name:
+            department.rename(name, meta)
+        if new_code is not None and new_code != department.code:
+            target = uow.get(DepartmentCode, DepartmentCode.create_id(new_code))
+            if target is not None and target.department_id is not None:
+                raise DepartmentAlreadyRegistered(
+                    f"cannot re-code {department.code} to {new_code}: "
+                    f"{new_code} already names another department",
+                    department=new_code,
+                )
+            old_index = uow.get(DepartmentCode, DepartmentCode.create_id(department.code))
+            assert old_index is not None
+            department.recode(new_code, meta)
+            old_index.release(new_code, meta)
+            if target is None:
+                target = DepartmentCode(code=new_code, department_id=department.id, meta=meta)
+            else:
+                target.reclaim(department.id, meta)
+            uow.stage(department, old_index, target)
+        uow.stage(department)
+
+    def record_headcount(self, uow: UnitOfWork, code: str, headcount: int, meta: Meta) -> None:
+        """Record a department's headcount."""
+        department = self.department(uow, code)
+        department.record_headcount(headcount, meta)
+        uow.stage(department)
+
+    def join_cluster(self, uow: UnitOfWork, code: str, cluster: str, meta: Meta) -> None:
+        """A department joins a cluster (it must be in none)."""
+        department = self.department(uow, code)
+        found = self.cluster(uow, cluster)
+        current = (
+            self.cluster_name_of(uow, department.cluster_id) if department.cluster_id else None
+        )
+        department.check_not_in_a_cluster(found.name, current)
+        department.join(found.id, found.name, meta)
+        found.admit(department.id, department.code, meta)
+        uow.stage(department, found)
+
+    def leave_cluster(self, uow: UnitOfWork, code: str, meta: Meta) -> None:
+        """A department leaves its cluster (the lead cannot)."""
+        department = self.department(uow, code)
+        found = uow.get(Cluster, department.check_in_a_cluster())
+        assert found is not None
+        found.release(department.id, department.code, meta)
+        department.leave(found.name, meta)
+        uow.stage(department, found)
+
+    def move_department(self, uow: UnitOfWork, code: str, cluster: str, meta: Meta) -> None:
+        """Move a department to another cluster, as one atomic change."""
+        department = self.department(uow, code)
+        target = self.cluster(uow, cluster)
+        source = uow.get(Cluster, department.check_in_a_cluster())
+        assert source is not None
+        department.move(source.name, target.id, target.name, meta)
+        source.release(department.id, department.code, meta)
+        target.admit(department.id, department.code, meta)
+        uow.stage(department, source, target)
+
+    # --- delivery phases -------------------------------------------------------
+
+    def plan_phase(
+        self,
+        uow: UnitOfWork,
+        cluster: str,
+        number: int,
+        name: str,
+        planned_start: date | None,
+        planned_end: date | None,
+        meta: Meta,
+    ) -> None:
+        """Plan or re-plan a delivery phase."""
+        found = self.cluster(uow, cluster)
+        found.plan_phase(number, name, planned_start, planned_end, meta)
+        uow.stage(found)
+
+    def start_phase(self, uow: UnitOfWork, cluster: str, number: int, meta: Meta) -> None:
+        """Start a delivery phase (on the effective date)."""
+        found = self.cluster(uow, cluster)
+        found.start_phase(number, meta)
+        uow.stage(found)
+
+    def complete_phase(self, uow: UnitOfWork, cluster: str, number: int, meta: Meta) -> None:
+        """Complete a delivery phase (on the effective date)."""
+        found = self.cluster(uow, cluster)
+        found.complete_phase(number, meta)
+        uow.stage(found)
+
+    def onboard(self, uow: UnitOfWork, cluster: str, number: int, code: str, meta: Meta) -> None:
+        """A member department goes live in a phase in progress."""
+        found = self.cluster(uow, cluster)
+        department = self.department(uow, code)
+        found.onboard(number, department.id, department.code, meta)
+        uow.stage(found)
+
+    # --- contracts -------------------------------------------------------------
+
+    def _check_new_contract(self, uow: UnitOfWork, ref: str) -> Contract | None:
+        return uow.get(Contract, Contract.create_id(ref))
+
+    def tender_contract(
+        self,
+        uow: UnitOfWork,
+        ref: str,
+        cluster: str,
+        kind: str,
+        estimated_value: Decimal,
+        term_months: int | None,
+        extension_months: int | None,
+        meta: Meta,
+    ) -> None:
+        """Record a published contract notice."""
+        found = self.cluster(uow, cluster)
+        existing = self._check_new_contract(uow, ref)
+        if existing is not None:
+            raise ContractAlreadyExists(
+                f"contract {existing.ref} already exists ({existing.status})", contract=ref
+            )
+        uow.stage(
+            Contract.tender(
+                ref, found.id, found.name, kind, estimated_value, term_months,
+                extension_months, meta,
+            )
+        )  # fmt: skip
+
+    def award_contract(
+        self,
+        uow: UnitOfWork,
+        ref: str,
+        cluster: str,
+        kind: str,
+        supplier: str,
+        value: Decimal,
+        start: date,
+        term_months: int,
+        extension_months: int,
+        bundled_with: str | None,
+        framework: str | None,
+        meta: Meta,
+    ) -> None:
+        """Award a contract (a tendered one, or directly); link its bundle partner."""
+        found = self.cluster(uow, cluster)
+        partner = self.contract(uow, bundled_with) if bundled_with is not None else None
+        if partner is not None and Contract.create_id(ref) == partner.id:
+            raise InvalidInput(f"contract {ref} cannot be bundled with itself", contract=ref)
+        contract = self._check_new_contract(uow, ref)
+        partner_ref = partner.ref if partner is not None else None
+        if contract is None:
+            contract = Contract.award_directly(
+                ref, found.id, found.name, kind, supplier, value, start, term_months,
+                extension_months, partner_ref, framework, meta,
+            )  # fmt: skip
+        else:
+            contract.award(
+                found.id, kind, supplier, value, start, term_months, extension_months,
+                partner_ref, framework, meta,
+            )  # fmt: skip
+        if partner is None:
+            uow.stage(contract)
+            return
+        contract.check_can_bundle_with(partner)
+        if partner.bundled_with is None:
+            partner.link_bundle(contract.ref, meta)
+        uow.stage(contract, partner)
+
+    def correct_contract(
+        self, uow: UnitOfWork, ref: str, changes: dict[str, object], meta: Meta
+    ) -> None:
+        """Set right facts of a contract recorded wrongly."""
+        if not changes:
+            raise InvalidInput(
+                f"contract correct {ref}: give at least one of --term-months, "
+                "--extension-months, --value, --start, --supplier",
+                contract=ref,
+            )
+        contract = self.contract(uow, ref)
+        contract.correct(changes, meta)
+        uow.stage(contract)
+
+    def extend_contract(self, uow: UnitOfWork, ref: str, months: int, meta: Meta) -> None:
+        """Exercise months of a contract's extension allowance."""
+        contract = self.contract(uow, ref)
+        contract.extend(months, meta)
+        uow.stage(contract)
+
+    def vary_contract(self, uow: UnitOfWork, ref: str, value: Decimal, meta: Meta) -> None:
+        """Vary a contract's value (a reason is required)."""
+        if not meta.reason:
+            raise InvalidInput(
+                f"contract vary {ref}: a variation needs a reason: give --reason TEXT",
+                contract=ref,
+            )
+        contract = self.contract(uow, ref)
+        contract.vary(value, meta)
+        uow.stage(contract)
+
+    def terminate_contract(self, uow: UnitOfWork, ref: str, meta: Meta) -> None:
+        """Terminate a contract (once)."""
+        contract = self.contract(uow, ref)
+        contract.terminate(meta)
+        uow.stage(contract)
+
+    # --- decisions -------------------------------------------------------------
+
+    def resolve_concern(self, uow: UnitOfWork, reference: str) -> dict[str, str]:
+        """A concern reference (``cluster:NAME``, ``department:CODE``, ``phase:C:N``,
+        ``contract:REF``) resolved to the thing it names."""
+        kind, _, key = reference.strip().partition(":")
+        kind = kind.strip().lower()
+        key = key.strip()
+        if kind == "cluster" and key:
+            cluster = self.cluster(uow, key)
+            return {"kind": "cluster", "id": cluster.id.hex, "key": cluster.name}
+        if kind == "department" and key:
+            department = self.department(uow, key.upper())
+            return {"kind": "department", "id": department.id.hex, "key": department.code}
+        if kind == "contract" and key:
+            contract = self.contract(uow, key)
+            return {"kind": "contract", "id": contract.id.hex, "key": contract.ref}
+        if kind == "phase":
+            cluster_name, _, number = key.rpartition(":")
+            if cluster_name and number.isdigit():
+                cluster = self.cluster(uow, cluster_name)
+                cluster.phase(int(number))
+                return {
+                    "kind": "phase",
+                    "id": cluster.id.hex,
+                    "key": f"{cluster.name}:{int(number)}",
+                }
+        raise InvalidInput(
+            f"concern {reference!r} is not valid: write cluster:NAME, department:CODE, "
+            "phase:CLUSTER:N or contract:REF"
+        )
+
+    def propose_decision(
+        self,
+        uow: UnitOfWork,
+        title: str,
+        context: str,
+        decision: str,
+        consequences: str | None,
+        concerns: Iterable[str],
+        meta: Meta,
+    ) -> str:
+        """Propose a decision; returns its id (``DEC-0001``, …, in order)."""
+        resolved: list[dict[str, str]] = []
+        for reference in concerns:
+            concern = self.resolve_concern(uow, reference)
+            if concern not in resolved:
+                resolved.append(concern)
+        numbering = uow.get(DecisionNumbering, DecisionNumbering.ID)
+        if numbering is None:
+            numbering = DecisionNumbering(meta=meta)
+        number = numbering.issue(meta)
+        proposed = Decision(
+            number=number,
+            title=title,
+            context=context,
+            decision=decision,
+            consequences=consequences,
+            concerns=resolved,
+            meta=meta,
+        )
+        uow.stage(numbering, proposed)
+        return decision_id(number)
+
+    def accept_decision(self, uow: UnitOfWork, key: str, meta: Meta) -> None:
+        """Accept a proposed decision."""
+        found = self.decision(uow, key)
+        found.accept(meta)
+        uow.stage(found)
+
+    def reject_decision(self, uow: UnitOfWork, key: str, meta: Meta) -> None:
+        """Reject a proposed decision."""
+        found = self.decision(uow, key)
+        found.reject(meta)
+        uow.stage(found)
+
+    def supersede_decision(self, uow: UnitOfWork, key: str, by: str, meta: Meta) -> None:
+        """An accepted decision is superseded by another accepted one (linked both ways)."""
+        old = self.decision(uow, key)
+        new = self.decision(uow, by)
+        if old.id == new.id:
+            raise InvalidInput(f"decision {old.key} cannot supersede itself")
+        old.superseded(new.key, meta)
+        new.supersede(old.key, meta)
+        uow.stage(old, new)
+
+    # --- governance ------------------------------------------------------------
+
+    def record_business_case(
+        self,
+        uow: UnitOfWork,
+        cluster: str,
+        stage: str,
+        status: str,
+        cost: Decimal | None,
+        benefits: Decimal | None,
+        period_years: int | None,
+        meta: Meta,
+    ) -> None:
+        """Record a business case stage and its status."""
+        found = self.cluster(uow, cluster)
+        found.record_business_case(stage, status, cost, benefits, period_years, meta)
+        uow.stage(found)
+
+    def grant_funding(self, uow: UnitOfWork, cluster: str, amount: Decimal, meta: Meta) -> None:
+        """Record a funding envelope granted."""
+        found = self.cluster(uow, cluster)
+        found.grant_funding(amount, meta)
+        uow.stage(found)
+
+    def realise_benefit(
+        self,
+        uow: UnitOfWork,
+        cluster: str,
+        amount: Decimal,
+        kind: str,
+        period: str | None,
+        meta: Meta,
+    ) -> None:
+        """Record benefits realised."""
+        found = self.cluster(uow, cluster)
+        found.realise_benefit(amount, kind, period, meta)
+        uow.stage(found)
+
+    def rate_assurance(
+        self, uow: UnitOfWork, cluster: str, rating: str, assessor: str | None, meta: Meta
+    ) -> None:
+        """Record a delivery confidence rating."""
+        found = self.cluster(uow, cluster)
+        found.rate(rating, assessor, meta)
+        uow.stage(found)
+
+
+__all__ = ["OperatingModel", "Saved", "UnitOfWork", "natural_id"]

@@ -1,0 +1,215 @@
+"""A department or arm's-length body, and the index that finds it by its code.
+
+A department's id never changes; its code can (a machinery-of-government
+change), so codes are found through :class:`DepartmentCode`, one small
+aggregate per code, which makes "registered once" hold under concurrent
+writers and lets an old code say what it became.
+"""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from eventsourcing.domain import event
+
+from opmodel.domain.base import Entity, natural_id
+from opmodel.domain.values import Meta
+from opmodel.errors import AlreadyInCluster, NotInCluster
+
+
+class Department(Entity):
+    """A government department or arm's-length body (ALB)."""
+
+    class Registered(Entity.Created):
+        class_version = 1
+        code: str
+        name: str
+        kind: str
+        parent_id: UUID | None
+        parent: str | None
+        headcount: int | None
+
+    class Renamed(Entity.Event):
+        class_version = 1
+        old_name: str
+        name: str
+
+    class Recoded(Entity.Event):
+        class_version = 1
+        old_code: str
+        code: str
+
+    class HeadcountRecorded(Entity.Event):
+        class_version = 1
+        headcount: int
+
+    class JoinedCluster(Entity.Event):
+        class_version = 1
+        cluster_id: UUID
+        cluster: str
+
+    class LeftCluster(Entity.Event):
+        class_version = 1
+        cluster_id: UUID
+        cluster: str
+
+    class MovedCluster(Entity.Event):
+        class_version = 1
+        from_cluster_id: UUID
+        from_cluster: str
+        cluster_id: UUID
+        cluster: str
+
+    @event(Registered)
+    def __init__(
+        self,
+        code: str,
+        name: str,
+        kind: str,
+        parent_id: UUID | None,
+        parent: str | None,
+        headcount: int | None,
+        meta: Meta,
+    ) -> None:
+        self.code = code
+        self.name = name
+        self.kind = kind
+        self.parent_id = parent_id
+        self.headcount = headcount
+        self.cluster_id: UUID | None = None
+
+    def rename(self, name: str, meta: Meta) -> None:
+        """Give the department a new name (its history stays with it)."""
+        self._renamed(old_name=self.name, name=name, meta=meta)
+
+    @event(Renamed)
+    def _renamed(self, old_name: str, name: str, meta: Meta) -> None:
+        self.name = name
+
+    def recode(self, code: str, meta: Meta) -> None:
+        """Give the department a new code (its history and membership stay with it)."""
+        self._recoded(old_code=self.code, code=code, meta=meta)
+
+    @event(Recoded)
+    def _recoded(self, old_code: str, code: str, meta: Meta) -> None:
+        self.code = code
+
+    def record_headcount(self, headcount: int, meta: Meta) -> None:
+        """Record the department's headcount."""
+        self._headcount_recorded(headcount=headcount, meta=meta)
+
+    @event(HeadcountRecorded)
+    def _headcount_recorded(self, headcount: int, meta: Meta) -> None:
+        self.headcount = headcount
+
+    def check_not_in_a_cluster(self, cluster: str, current: str | None) -> None:
+        """Rule: a department belongs to at most one cluster at a time."""
+        if self.cluster_id is not None:
+            raise AlreadyInCluster(
+                f"department {self.code} is already a member of cluster {current}; "
+                f"a department belongs to one cluster at a time: move it instead "
+                f"(opmodel department move {self.code} {cluster})",
+                department=self.code,
+                cluster=current,
+            )
+
+    def check_in_a_cluster(self) -> UUID:
+        """Rule: leaving or moving needs a current cluster."""
+        if self.cluster_id is None:
+            raise NotInCluster(
+                f"department {self.code} is not a member of any cluster",
+                department=self.code,
+            )
+        return self.cluster_id
+
+    def join(self, cluster_id: UUID, cluster: str, meta: Meta) -> None:
+        """Join a cluster; the department must be in none."""
+        self.check_not_in_a_cluster(cluster, None)
+        self._joined_cluster(cluster_id=cluster_id, cluster=cluster, meta=meta)
+
+    @event(JoinedCluster)
+    def _joined_cluster(self, cluster_id: UUID, cluster: str, meta: Meta) -> None:
+        self.cluster_id = cluster_id
+
+    def leave(self, cluster: str, meta: Meta) -> None:
+        """Leave the current cluster."""
+        cluster_id = self.check_in_a_cluster()
+        self._left_cluster(cluster_id=cluster_id, cluster=cluster, meta=meta)
+
+    @event(LeftCluster)
+    def _left_cluster(self, cluster_id: UUID, cluster: str, meta: Meta) -> None:
+        self.cluster_id = None
+
+    def move(self, from_cluster: str, cluster_id: UUID, cluster: str, meta: Meta) -> None:
+        """Move from the current cluster to another, as one change."""
+        from_cluster_id = self.check_in_a_cluster()
+        if from_cluster_id == cluster_id:
+            raise AlreadyInCluster(
+                f"department {self.code} is already a member of cluster {cluster}",
+                department=self.code,
+                cluster=cluster,
+            )
+        self._moved_cluster(
+            from_cluster_id=from_cluster_id,
+            from_cluster=from_cluster,
+            cluster_id=cluster_id,
+            cluster=cluster,
+            meta=meta,
+        )
+
+    @event(MovedCluster)
+    def _moved_cluster(
+        self,
+        from_cluster_id: UUID,
+        from_cluster: str,
+        cluster_id: UUID,
+        cluster: str,
+        meta: Meta,
+    ) -> None:
+        self.cluster_id = cluster_id
+
+
+class DepartmentCode(Entity):
+    """Which department a code names now (or what it was re-coded to)."""
+
+    class Claimed(Entity.Created):
+        class_version = 1
+        code: str
+        department_id: UUID
+
+    class Reclaimed(Entity.Event):
+        class_version = 1
+        department_id: UUID
+
+    class Released(Entity.Event):
+        class_version = 1
+        recoded_to: str
+
+    @staticmethod
+    def create_id(code: str) -> UUID:
+        """One index aggregate per code."""
+        return natural_id("department-code", code)
+
+    @event(Claimed)
+    def __init__(self, code: str, department_id: UUID, meta: Meta) -> None:
+        self.code = code
+        self.department_id: UUID | None = department_id
+        self.recoded_to: str | None = None
+
+    def reclaim(self, department_id: UUID, meta: Meta) -> None:
+        """A released code names a department again."""
+        self._reclaimed(department_id=department_id, meta=meta)
+
+    @event(Reclaimed)
+    def _reclaimed(self, department_id: UUID, meta: Meta) -> None:
+        self.department_id = department_id
+        self.recoded_to = None
+
+    def release(self, recoded_to: str, meta: Meta) -> None:
+        """The department this code named now goes by another code."""
+        self._released(recoded_to=recoded_to, meta=meta)
+
+    @event(Released)
+    def _released(self, recoded_to: str, meta: Meta) -> None:
+        self.department_id = None
+        self.recoded_to = recoded_to

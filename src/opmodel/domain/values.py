@@ -1,0 +1,175 @@
+"""Values of the domain: money, codes, dates, the closed vocabularies, event metadata.
+
+Parsing lives here so that every edge (the CLI, import files, the HTTP API)
+applies the same rules and raises the same :class:`~opmodel.errors.InvalidInput`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Final, Literal, get_args
+
+from opmodel.errors import InvalidInput
+
+DepartmentKind = Literal["ministerial", "non-ministerial", "alb"]
+ContractKind = Literal[
+    "software", "systems-integration", "business-process-services", "consultancy", "other"
+]
+BusinessCaseStage = Literal["SOC", "OBC", "FBC"]
+BusinessCaseStatus = Literal["submitted", "approved", "rejected"]
+BenefitKind = Literal["cashable", "non-cashable"]
+Rating = Literal["green", "amber-green", "amber", "amber-red", "red"]
+
+DEPARTMENT_KINDS: Final = get_args(DepartmentKind)
+CONTRACT_KINDS: Final = get_args(ContractKind)
+BUSINESS_CASE_STAGES: Final = get_args(BusinessCaseStage)
+BUSINESS_CASE_STATUSES: Final = get_args(BusinessCaseStatus)
+BENEFIT_KINDS: Final = get_args(BenefitKind)
+RATINGS: Final = get_args(Rating)
+
+PENNY: Final = Decimal("0.01")
+
+_MONEY = re.compile(
+    r"""^\s*£?\s*
+    (?P<number>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+)
+    \s*(?P<scale>k|m|bn|b)?\s*$""",
+    re.IGNORECASE | re.VERBOSE,
+)
+_SCALES: Final = {
+    None: Decimal(1),
+    "k": Decimal(1_000),
+    "m": Decimal(1_000_000),
+    "b": Decimal(1_000_000_000),
+    "bn": Decimal(1_000_000_000),
+}
+
+
+def parse_money(text: str | int | Decimal, *, what: str = "amount") -> Decimal:
+    """Parse money as a person writes it (``933.65m``, ``£1.4m``, ``1.18bn``, ``70k``,
+    ``£144,330,703``) into an exact Decimal of pounds with two decimals.
+
+    Rejects negatives, fractions of a penny and anything unparseable.
+    """
+    if isinstance(text, bool):
+        raise InvalidInput(f"{what} {text!r} is not an amount of money")
+    if isinstance(text, int | Decimal):
+        text = str(text)
+    if not isinstance(text, str):
+        raise InvalidInput(f"{what} {text!r} is not an amount of money")
+    match = _MONEY.match(text)
+    if match is None:
+        hint = "negative amounts are not allowed; " if text.strip().startswith("-") else ""
+        raise InvalidInput(
+            f"{what} {text!r} is not an amount of money: {hint}write it like "
+            "933.65m, £1.4m, 1.18bn, 70k or £144,330,703"
+        )
+    try:
+        number = Decimal(match["number"].replace(",", ""))
+    except InvalidOperation as exc:  # pragma: no cover - the pattern admits only digits
+        raise InvalidInput(f"{what} {text!r} is not an amount of money") from exc
+    scale = match["scale"].lower() if match["scale"] else None
+    pounds = number * _SCALES[scale]
+    if pounds != pounds.quantize(PENNY):
+        raise InvalidInput(f"{what} {text!r} has a fraction of a penny; round it to pence")
+    return pounds.quantize(PENNY)
+
+
+def positive_money(text: str | int | Decimal, *, what: str = "amount") -> Decimal:
+    """Parse money that must be more than zero."""
+    pounds = parse_money(text, what=what)
+    if pounds <= 0:
+        raise InvalidInput(f"{what} {text!r} must be more than zero")
+    return pounds
+
+
+def format_money(pounds: Decimal) -> str:
+    """Money as the JSON contract shows it: a string with two decimals."""
+    return f"{pounds.quantize(PENNY):f}"
+
+
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def parse_date(text: str | date, *, what: str = "date") -> date:
+    """Parse a strict ISO ``YYYY-MM-DD`` date that exists in the calendar."""
+    if isinstance(text, date):
+        return text
+    if not isinstance(text, str) or not _ISO_DATE.match(text.strip()):
+        raise InvalidInput(f"{what} {text!r} is not a date: write it as YYYY-MM-DD")
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError as exc:
+        raise InvalidInput(f"{what} {text!r} is not a date in the calendar ({exc})") from exc
+
+
+_CODE = re.compile(r"^[A-Z0-9-]{2,12}$")
+
+
+def parse_code(text: str, *, what: str = "department code") -> str:
+    """A department code: 2 to 12 of ``A-Z 0-9 -``, upper-cased."""
+    code = str(text).strip().upper()
+    if not _CODE.match(code):
+        raise InvalidInput(
+            f"{what} {text!r} is not valid: use 2 to 12 letters, digits or hyphens (like DWP)"
+        )
+    return code
+
+
+def parse_name(text: str, *, what: str = "name") -> str:
+    """A non-blank single-line name, trimmed."""
+    name = str(text).strip()
+    if not name:
+        raise InvalidInput(f"{what} must not be blank")
+    if "\n" in name or len(name) > 200:
+        raise InvalidInput(f"{what} must be one line of at most 200 characters")
+    return name
+
+
+def parse_choice(text: str, choices: tuple[str, ...], *, what: str) -> str:
+    """One of a closed vocabulary, compared ignoring case."""
+    value = str(text).strip()
+    for choice in choices:
+        if value.casefold() == choice.casefold():
+            return choice
+    raise InvalidInput(f"{what} {text!r} is not one of: {', '.join(choices)}")
+
+
+def parse_count(value: int | str, *, what: str, minimum: int = 0) -> int:
+    """A whole number at least ``minimum``."""
+    try:
+        number = int(str(value).strip())
+    except ValueError as exc:
+        raise InvalidInput(f"{what} {value!r} is not a whole number") from exc
+    if number < minimum:
+        raise InvalidInput(f"{what} must be at least {minimum} (got {number})")
+    return number
+
+
+def add_months(start: date, months: int) -> date:
+    """``start`` plus whole months, clamped to the month's last day (31 Jan + 1 = 28/29 Feb)."""
+    month_index = start.month - 1 + months
+    year = start.year + month_index // 12
+    month = month_index % 12 + 1
+    day = start.day
+    while True:
+        try:
+            return date(year, month, day)
+        except ValueError:
+            day -= 1
+
+
+@dataclass(frozen=True)
+class Meta:
+    """What every event carries besides its own data (SPEC §3).
+
+    ``recorded_at`` and ``position`` are not here: the store assigns them.
+    """
+
+    effective: date
+    actor: str
+    command_id: str
+    reason: str | None = None
+    source: str | None = None

@@ -1,0 +1,258 @@
+"""The audit history read model: one row per event, with its metadata and a summary.
+
+Rows are keyed by position. Each row also lists the things it touches
+(``history_refs``: cluster, department, contract and decision ids) so that
+``history --department DWP`` finds every event about that department, under
+whatever code it had at the time. ``history_names`` keeps every name or code
+a thing has had, so an old code (``BEIS``) still finds its history.
+
+Bookkeeping events (the department-code index, decision numbering) are in
+the store and the ledger but not in this history: they say nothing an auditor
+does not already read in the department's and decision's own events.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime, timezone
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    Column,
+    Connection,
+    Date,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    and_,
+    bindparam,
+    delete,
+    exists,
+    insert,
+    or_,
+    select,
+)
+
+from opmodel.errors import NotFound
+from opmodel.projections.base import INTERNAL_AGGREGATES, Envelope, Operation, dumps
+from opmodel.projections.summaries import subject_kind, summarise
+
+metadata = MetaData()
+
+history = Table(
+    "history",
+    metadata,
+    Column("position", Integer, primary_key=True, autoincrement=False),
+    Column("recorded_at", String(40), nullable=False),
+    Column("effective", Date, nullable=False),
+    Column("actor", Text, nullable=False),
+    Column("reason", Text),
+    Column("source", Text),
+    Column("command_id", String(64), nullable=False, index=True),
+    Column("subject", Text, nullable=False),
+    Column("event", String(64), nullable=False),
+    Column("summary", Text, nullable=False),
+    Column("data", Text, nullable=False),
+)
+
+history_refs = Table(
+    "history_refs",
+    metadata,
+    Column("position", Integer, primary_key=True, autoincrement=False),
+    Column("ref", String(48), primary_key=True),
+    Index("history_refs_ref", "ref", "position"),
+)
+
+history_names = Table(
+    "history_names",
+    metadata,
+    Column("kind", String(20), nullable=False),
+    Column("key", String(200), nullable=False),
+    Column("id", String(32), nullable=False),
+    Index("history_names_key", "kind", "key"),
+)
+
+history_labels = Table(
+    "history_labels",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("label", String(200), nullable=False),
+)
+
+S_HISTORY = insert(history)
+S_REF = insert(history_refs)
+S_NAME = insert(history_names)
+S_LABEL_DELETE = delete(history_labels).where(history_labels.c.id == bindparam("b_id"))
+S_LABEL_INSERT = insert(history_labels)
+
+
+class HistoryProjection:
+    """Who changed what, when, why and on what evidence."""
+
+    name: ClassVar[str] = "history"
+    metadata: ClassVar[MetaData] = metadata
+
+    def operations(self, conn: Connection, batch: Sequence[Envelope]) -> Iterable[Operation]:
+        names = _Names(conn, batch)
+        for envelope in batch:
+            if envelope.aggregate in INTERNAL_AGGREGATES:
+                continue
+            yield from names.learn(envelope)
+            meta = envelope.meta
+            yield S_HISTORY, {
+                "position": envelope.position,
+                "recorded_at": _utc(envelope.recorded_at),
+                "effective": meta.effective,
+                "actor": meta.actor,
+                "reason": meta.reason,
+                "source": meta.source,
+                "command_id": meta.command_id,
+                "subject": names.subject(envelope),
+                "event": envelope.name,
+                "summary": summarise(envelope, names.label),
+                "data": dumps(envelope.data()),
+            }
+            for ref in sorted(_refs(envelope)):
+                yield S_REF, {"position": envelope.position, "ref": ref}
+
+
+def _utc(moment: datetime) -> str:
+    return moment.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+
+
+def _refs(envelope: Envelope) -> set[str]:
+    """Every thing an event touches, as ``kind:idhex``."""
+    event = envelope.event
+    refs = {f"{subject_kind(envelope)}:{envelope.originator_id.hex}"}
+    for attribute, kind in (
+        ("cluster_id", "cluster"),
+        ("from_cluster_id", "cluster"),
+        ("department_id", "department"),
+        ("parent_id", "department"),
+    ):
+        value = getattr(event, attribute, None)
+        if value is not None:
+            refs.add(f"{kind}:{value.hex}")
+    for concern in getattr(event, "concerns", None) or []:
+        kind = "cluster" if concern["kind"] == "phase" else concern["kind"]
+        refs.add(f"{kind}:{concern['id']}")
+    return refs
+
+
+class _Names:
+    """Names and codes of things, as of the event being summarised."""
+
+    def __init__(self, conn: Connection, batch: Sequence[Envelope]) -> None:
+        ids = {e.originator_id.hex for e in batch}
+        for e in batch:
+            for attribute in ("cluster_id", "department_id", "parent_id"):
+                value = getattr(e.event, attribute, None)
+                if value is not None:
+                    ids.add(value.hex)
+        self._labels: dict[str, str] = {}
+        rows = conn.execute(select(history_labels).where(history_labels.c.id.in_(ids)))
+        for row in rows:
+            self._labels[row.id] = row.label
+
+    def label(self, aggregate_id: Any) -> str:
+        key = aggregate_id.hex if hasattr(aggregate_id, "hex") else str(aggregate_id)
+        return self._labels.get(key, key[:8])
+
+    def subject(self, envelope: Envelope) -> str:
+        return f"{subject_kind(envelope)}:{self.label(envelope.originator_id)}"
+
+    def learn(self, envelope: Envelope) -> Iterable[Operation]:
+        """Record the name a created or re-coded thing has from now on."""
+        event = envelope.event
+        key: str | None = {
+            ("Cluster", "Formed"): lambda: event.name,
+            ("Department", "Registered"): lambda: event.code,
+            ("Department", "Recoded"): lambda: event.code,
+            ("Contract", "Tendered"): lambda: event.ref,
+            ("Contract", "Awarded"): lambda: event.ref,
+            ("Decision", "Proposed"): lambda: f"DEC-{event.number:04d}",
+        }.get((envelope.aggregate, envelope.name), lambda: None)()
+        if key is None:
+            return
+        kind = subject_kind(envelope)
+        ident = envelope.originator_id.hex
+        self._labels[ident] = key
+        # Every key a thing has had stays findable; the label is its latest.
+        yield S_NAME, {"kind": kind, "key": key.casefold(), "id": ident}
+        yield S_LABEL_DELETE, {"b_id": ident}
+        yield S_LABEL_INSERT, {"id": ident, "label": key}
+
+
+def _names_of(conn: Connection, kind: str, key: str) -> list[str]:
+    return [
+        row.id
+        for row in conn.execute(
+            select(history_names.c.id).distinct().where(
+                history_names.c.kind == kind, history_names.c.key == key.casefold()
+            )
+        )
+    ]
+
+
+def query_history(
+    conn: Connection,
+    *,
+    cluster: str | None = None,
+    department: str | None = None,
+    contract: str | None = None,
+    actor: str | None = None,
+    since: date | None = None,
+    until: date | None = None,
+    limit: int | None = None,
+    up_to: int | None = None,
+) -> list[dict[str, Any]]:
+    """History rows, oldest first, as ``history --json`` reports them.
+
+    ``since``/``until`` bound the effective date (inclusive). ``up_to`` bounds the position.
+    """
+    statement = select(history).order_by(history.c.position)
+    for kind, key in (("cluster", cluster), ("department", department), ("contract", contract)):
+        if key is None:
+            continue
+        ids = _names_of(conn, kind, key)
+        if not ids:
+            raise NotFound(f"{kind} {key!r} has no history in this store", **{kind: key})
+        statement = statement.where(
+            exists().where(
+                and_(
+                    history_refs.c.position == history.c.position,
+                    or_(*(history_refs.c.ref == f"{kind}:{i}" for i in ids)),
+                )
+            )
+        )
+    if actor is not None:
+        statement = statement.where(history.c.actor == actor)
+    if since is not None:
+        statement = statement.where(history.c.effective >= since)
+    if until is not None:
+        statement = statement.where(history.c.effective <= until)
+    if up_to is not None:
+        statement = statement.where(history.c.position <= up_to)
+    if limit is not None:
+        statement = statement.limit(limit)
+    return [
+        {
+            "position": row.position,
+            "recorded_at": row.recorded_at,
+            "effective": row.effective.isoformat(),
+            "actor": row.actor,
+            "reason": row.reason,
+            "source": row.source,
+            "command_id": row.command_id,
+            "subject": row.subject,
+            "event": row.event,
+            "summary": row.summary,
+            "data": json.loads(row.data),
+        }
+        for row in conn.execute(statement)
+    ]
+

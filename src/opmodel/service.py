@@ -1,0 +1,355 @@
+"""The public face of opmodel: open a store, run commands, read the model and its history.
+
+A :class:`Service` owns the event-sourced application (the write side, on
+eventsourcing's own SQLite or PostgreSQL recorder) and a SQLAlchemy engine on
+the same database for the read models. Write commands bring every read model
+up to date before they return.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Connection, Engine, create_engine, event, text
+
+from opmodel.application import OperatingModel, Saved, UnitOfWork
+from opmodel.commands import Command
+from opmodel.domain.values import Meta
+from opmodel.errors import ConcurrentChange, OpmodelError, StoreUnavailable
+from opmodel.projections import PROJECTIONS, Projection
+from opmodel.projections.base import (
+    Envelope,
+    advance,
+    batches,
+    projection_tracking,
+    run_operations,
+    tracked_position,
+    tracking_metadata,
+)
+from opmodel.projections.history import query_history
+from opmodel.projections.operating_model import query_model
+from opmodel.store import (
+    SQLITE_GUARDS,
+    StoreLocation,
+    default_actor,
+    locate,
+    postgres_guards,
+    sqlite_store_exists,
+)
+
+BATCH_SIZE = 1000
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a write did: its command id, the positions written, any id it created."""
+
+    command_id: str
+    positions: tuple[int, ...]
+    results: tuple[str | None, ...]
+
+
+def make_meta(
+    *,
+    effective: date | None = None,
+    actor: str | None = None,
+    reason: str | None = None,
+    source: str | None = None,
+    command_id: str | None = None,
+) -> Meta:
+    """Event metadata with the defaults of SPEC §3 (today, ``OPMODEL_ACTOR`` or login)."""
+    return Meta(
+        effective=effective or date.today(),
+        actor=(actor or "").strip() or default_actor(),
+        command_id=command_id or uuid.uuid4().hex,
+        reason=(reason or "").strip() or None,
+        source=(source or "").strip() or None,
+    )
+
+
+class Service:
+    """An opened store: the write side, the read models, and their catch-up."""
+
+    def __init__(self, location: StoreLocation, *, write: bool) -> None:
+        self.location = location
+        self.write = write
+        self._app: OperatingModel | None = None
+        self._engine: Engine | None = None
+        if write:
+            self._prepare_for_writing()
+        else:
+            self._check_exists()
+
+    @classmethod
+    def open(cls, url: str | None = None, *, write: bool = False) -> Service:
+        """Open the store at ``url`` (or ``OPMODEL_STORE``, or ``./opmodel.db``)."""
+        return cls(locate(url), write=write)
+
+    # --- connections ----------------------------------------------------------
+
+    @property
+    def app(self) -> OperatingModel:
+        if self._app is None:
+            env = self.location.eventsourcing_env(create_tables=self.write)
+            try:
+                self._app = OperatingModel(env=env)
+            except Exception as exc:
+                raise StoreUnavailable(
+                    f"cannot open the event store at {self.location}: {_first_line(exc)}"
+                ) from exc
+        return self._app
+
+    @property
+    def engine(self) -> Engine:
+        if self._engine is None:
+            self._engine = _make_engine(self.location)
+        return self._engine
+
+    def close(self) -> None:
+        """Release connections."""
+        if self._app is not None:
+            with suppress(Exception):
+                self._app.close()
+            self._app = None
+        if self._engine is not None:
+            self._engine.dispose()
+            self._engine = None
+
+    def __enter__(self) -> Service:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    # --- initialisation ---------------------------------------------------------
+
+    def _check_exists(self) -> None:
+        if self.location.kind == "sqlite":
+            assert self.location.path is not None
+            if not sqlite_store_exists(self.location.path):
+                what = "does not exist" if not self.location.path.exists() else "is not initialised"
+                raise StoreUnavailable(
+                    f"store {self.location} {what}: record something first, or run "
+                    "opmodel init (or pass --store / set OPMODEL_STORE)"
+                )
+            return
+        with self.connect() as conn:
+            found = conn.execute(
+                text(
+                    "SELECT 1 FROM information_schema.tables "
+                    "WHERE table_schema = :schema AND table_name = 'stored_events'"
+                ),
+                {"schema": self.location.schema},
+            ).first()
+        if found is None:
+            raise StoreUnavailable(
+                f"store {self.location} is not initialised: run opmodel init "
+                "(or point --store at an opmodel store)"
+            )
+
+    def _prepare_for_writing(self) -> None:
+        """Create the event tables, guards, read-model tables (idempotent)."""
+        if self.location.kind == "sqlite":
+            assert self.location.path is not None
+            try:
+                self.location.path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise StoreUnavailable(
+                    f"cannot create the directory of store {self.location}: {exc}"
+                ) from exc
+        else:
+            self._create_schema()
+        self.app  # noqa: B018 - creates the event tables
+        try:
+            with self.engine.begin() as conn:
+                guards = (
+                    SQLITE_GUARDS
+                    if self.location.kind == "sqlite"
+                    else postgres_guards(self.location.schema)
+                )
+                for statement in guards:
+                    conn.exec_driver_sql(statement)
+                tracking_metadata.create_all(conn)
+                for projection in PROJECTIONS.values():
+                    projection.metadata.create_all(conn)
+                existing = {r.name for r in conn.execute(projection_tracking.select())}
+                for name in PROJECTIONS:
+                    if name not in existing:
+                        conn.execute(projection_tracking.insert().values(name=name, position=0))
+        except OpmodelError:
+            raise
+        except Exception as exc:
+            raise StoreUnavailable(
+                f"cannot prepare store {self.location} for writing: {_first_line(exc)}"
+            ) from exc
+
+    def _create_schema(self) -> None:
+        if self.location.schema == "public":
+            return
+        with self.connect() as conn:
+            conn.exec_driver_sql(f'CREATE SCHEMA IF NOT EXISTS "{self.location.schema}"')
+            conn.commit()
+
+    @contextmanager
+    def connect(self) -> Iterator[Connection]:
+        """A read-model connection, turning connection failures into StoreUnavailable."""
+        try:
+            conn = self.engine.connect()
+        except Exception as exc:
+            raise StoreUnavailable(
+                f"cannot connect to store {self.location}: {_first_line(exc)}"
+            ) from exc
+        with conn:
+            yield conn
+
+    # --- writing ---------------------------------------------------------------
+
+    def execute(self, items: Sequence[tuple[Command, Meta]]) -> Outcome:
+        """Run commands as one atomic unit, then bring the read models up to date."""
+        if not self.write:  # pragma: no cover - a programming error
+            raise RuntimeError("this store was opened read-only")
+
+        def work(uow: UnitOfWork) -> tuple[str | None, ...]:
+            return tuple(command.run(self.app, uow, meta) for command, meta in items)
+
+        try:
+            results, saved = self.app.execute(work)
+        except OpmodelError:
+            raise
+        except Exception as exc:
+            raise _store_error(self.location, exc) from exc
+        self.catch_up()
+        command_id = items[0][1].command_id if items else ""
+        return Outcome(command_id, saved.positions, results)
+
+    def run_work(self, work: Callable[[UnitOfWork], Any]) -> tuple[Any, Saved]:
+        """Run an arbitrary unit of work (for tests and tools)."""
+        result = self.app.execute(work)
+        self.catch_up()
+        return result
+
+    # --- reading events -------------------------------------------------------------
+
+    def head(self) -> int:
+        """The position of the last stored event (0 when empty)."""
+        try:
+            return int(self.app.recorder.max_notification_id() or 0)
+        except Exception as exc:
+            raise _store_error(self.location, exc) from exc
+
+    def read_events(self, after: int, limit: int) -> list[Envelope]:
+        """Up to ``limit`` stored events after position ``after``, deserialised."""
+        notifications = self.app.recorder.select_notifications(start=after + 1, limit=limit)
+        to_event = self.app.mapper.to_domain_event
+        return [Envelope(n.id, to_event(n)) for n in notifications]
+
+    # --- read models ---------------------------------------------------------
+
+    def catch_up(
+        self,
+        names: Sequence[str] | None = None,
+        progress: Callable[[int], None] | None = None,
+    ) -> int:
+        """Apply every stored event a read model has not applied yet; returns how many."""
+        projections = [PROJECTIONS[n] for n in (names or list(PROJECTIONS))]
+        applied = 0
+        for _attempt in range(20):
+            try:
+                with self.connect() as conn:
+                    start = min(tracked_position(conn, p.name) for p in projections)
+                for batch in batches(self.read_events, start, BATCH_SIZE):
+                    self._apply(projections, batch)
+                    applied += len(batch)
+                    if progress is not None:
+                        progress(len(batch))
+                return applied
+            except ConcurrentChange:
+                continue  # another process applied the batch first: read on from there
+        raise ConcurrentChange("read models kept moving under this process; run it again")
+
+    def _apply(self, projections: Sequence[Projection], batch: Sequence[Envelope]) -> None:
+        last = batch[-1].position
+        with self.engine.connect() as conn:
+            conn = conn.execution_options(opmodel_write=True)
+            with conn.begin():
+                for projection in projections:
+                    position = tracked_position(conn, projection.name)
+                    todo = [e for e in batch if e.position > position]
+                    if not todo:
+                        continue
+                    run_operations(conn, projection.operations(conn, todo))
+                    advance(conn, projection.name, position, last)
+
+    def status(self) -> list[dict[str, Any]]:
+        """Each read model's position against the store's head."""
+        head = self.head()
+        with self.connect() as conn:
+            positions = {r.name: r.position for r in conn.execute(projection_tracking.select())}
+        return [
+            {
+                "name": name,
+                "position": positions.get(name, 0),
+                "head": head,
+                "behind": head - positions.get(name, 0),
+            }
+            for name in PROJECTIONS
+        ]
+
+    # --- queries -----------------------------------------------------------------
+
+    def show(self, *, cluster: str | None = None) -> dict[str, Any]:
+        """The current operating model, as ``show --json`` prints it."""
+        with self.connect() as conn:
+            position = tracked_position(conn, "operating_model")
+            model = query_model(conn, cluster=cluster, on=date.today())
+        return {"position": position, "as_of": None, "as_recorded": None, **model}
+
+    def history(self, **filters: Any) -> list[dict[str, Any]]:
+        """The audit history, oldest first, as ``history --json`` prints it."""
+        with self.connect() as conn:
+            return query_history(conn, **filters)
+
+
+def _first_line(exc: BaseException) -> str:
+    text_ = str(exc).strip() or type(exc).__name__
+    return text_.splitlines()[0]
+
+
+def _store_error(location: StoreLocation, exc: BaseException) -> OpmodelError:
+    message = _first_line(exc)
+    if "append-only" in message or "read-only" in message or "permission denied" in message:
+        return StoreUnavailable(
+            f"store {location} refused the write: {message}; "
+            "this connection cannot write (a read-only role or file?)"
+        )
+    return StoreUnavailable(f"store {location} failed: {message}")
+
+
+def _make_engine(location: StoreLocation) -> Engine:
+    if location.kind == "sqlite":
+        engine = create_engine(
+            location.sqlalchemy_url(),
+            connect_args={"timeout": 30, "isolation_level": None},
+        )
+
+        @event.listens_for(engine, "begin")
+        def _begin(conn: Connection) -> None:
+            # Writers take the write lock up front, so two processes never deadlock
+            # upgrading a read lock; readers see a consistent snapshot.
+            write = conn.get_execution_options().get("opmodel_write", False)
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+        return engine
+    options = {}
+    if location.schema != "public":
+        options["options"] = f"-csearch_path={location.schema}"
+    return create_engine(
+        location.sqlalchemy_url(),
+        connect_args={"connect_timeout": 5, **options},
+        pool_pre_ping=False,
+    )
