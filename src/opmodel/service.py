@@ -8,6 +8,7 @@ up to date before they return.
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
@@ -20,7 +21,7 @@ from sqlalchemy import Connection, Engine, create_engine, event, text
 from opmodel.application import OperatingModel, Saved, UnitOfWork
 from opmodel.commands import Command
 from opmodel.domain.values import Meta
-from opmodel.errors import ConcurrentChange, OpmodelError, StoreUnavailable
+from opmodel.errors import ConcurrentChange, NotFound, OpmodelError, StoreUnavailable
 from opmodel.projections import PROJECTIONS, Projection
 from opmodel.projections.base import (
     Envelope,
@@ -284,6 +285,43 @@ class Service:
                         continue
                     run_operations(conn, projection.operations(conn, todo))
                     advance(conn, projection.name, position, last)
+
+    def projection_names(self, name: str | None) -> list[str]:
+        """All read models' names, or ``[name]`` if it is one of them."""
+        if name is None:
+            return list(PROJECTIONS)
+        if name not in PROJECTIONS:
+            raise NotFound(
+                f"read model {name!r} does not exist: use one of {', '.join(PROJECTIONS)}"
+            )
+        return [name]
+
+    def rebuild(
+        self, names: Sequence[str], progress: Callable[[int], None] | None = None
+    ) -> dict[str, Any]:
+        """Drop the named read models and apply every event again from position 1."""
+        started = time.perf_counter()
+        with self.engine.connect() as conn:
+            conn = conn.execution_options(opmodel_write=True)
+            with conn.begin():
+                for name in names:
+                    metadata = PROJECTIONS[name].metadata
+                    metadata.drop_all(conn)
+                    metadata.create_all(conn)
+                    conn.execute(
+                        projection_tracking.update()
+                        .where(projection_tracking.c.name == name)
+                        .values(position=0)
+                    )
+        events = self.catch_up(names, progress=progress)
+        seconds = time.perf_counter() - started
+        return {
+            "rebuilt": list(names),
+            "events": events,
+            "position": self.head(),
+            "seconds": round(seconds, 3),
+            "events_per_second": round(events / seconds) if seconds else 0,
+        }
 
     def status(self) -> list[dict[str, Any]]:
         """Each read model's position against the store's head."""

@@ -1,0 +1,1 @@
+"""The opmodel command line (installed as the ``opmodel`` command)."""

@@ -1,0 +1,160 @@
+"""Rendering for people: tables and progress bars (rich), imported only when needed."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskProgressColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
+from rich.table import Table
+
+
+def _console() -> Console:
+    return Console(highlight=False, soft_wrap=False)
+
+
+def _cell(value: Any) -> str:
+    return "—" if value is None or value == [] else str(value)
+
+
+def render_model(model: dict[str, Any]) -> None:
+    """The operating model as tables: clusters, then departments, then decisions."""
+    console = _console()
+    when = []
+    if model.get("as_of"):
+        when.append(f"as of {model['as_of']}")
+    if model.get("as_recorded"):
+        when.append(f"as recorded {model['as_recorded']}")
+    console.print(f"[bold]Operating model[/] at position {model['position']} {' '.join(when)}")
+    if not model["clusters"] and not model["departments"]:
+        console.print("Nothing recorded yet.")
+        return
+    for cluster in model["clusters"]:
+        table = Table(title=f"Cluster {cluster['name']}", title_justify="left", show_header=False)
+        table.add_column("field", style="bold")
+        table.add_column("value")
+        table.add_row("lead", _cell(cluster["lead"]))
+        table.add_row("members", ", ".join(cluster["members"]) or "—")
+        table.add_row("funding", f"£{cluster['funding_gbp']}")
+        benefits = cluster["benefits_realised_gbp"]
+        table.add_row(
+            "benefits realised",
+            f"£{benefits['cashable']} cashable, £{benefits['non-cashable']} non-cashable",
+        )
+        table.add_row("rating", _cell(cluster["rating"]))
+        for case in cluster["business_cases"]:
+            table.add_row(
+                f"business case {case['stage']}",
+                f"{case['status']} (cost {_cell(case['cost_gbp'])}, "
+                f"benefits {_cell(case['benefits_gbp'])})",
+            )
+        console.print(table)
+        if cluster["phases"]:
+            phases = Table(title=f"{cluster['name']}: phases (of {cluster['phase_count']})")
+            for column in ("#", "name", "status", "planned", "started", "completed", "onboarded"):
+                phases.add_column(column)
+            for p in cluster["phases"]:
+                planned = f"{_cell(p['planned_start'])} → {_cell(p['planned_end'])}"
+                phases.add_row(
+                    str(p["number"]), p["name"], p["status"], planned, _cell(p["started"]),
+                    _cell(p["completed"]), ", ".join(p["onboarded"]) or "—",
+                )  # fmt: skip
+            console.print(phases)
+        if cluster["contracts"]:
+            contracts = Table(title=f"{cluster['name']}: contracts")
+            for column in ("ref", "kind", "supplier", "value £", "start", "end", "max end", "status", "bundled with"):
+                contracts.add_column(column)
+            for c in cluster["contracts"]:
+                contracts.add_row(
+                    c["ref"], c["kind"], _cell(c["supplier"]), _cell(c["value_gbp"]),
+                    _cell(c["start"]), _cell(c["end"]), _cell(c["max_end"]), c["status"],
+                    _cell(c["bundled_with"]),
+                )  # fmt: skip
+            console.print(contracts)
+    if model["departments"]:
+        table = Table(title="Departments", title_justify="left")
+        for column in ("code", "name", "kind", "parent", "cluster", "headcount"):
+            table.add_column(column)
+        for d in model["departments"]:
+            table.add_row(
+                d["code"], d["name"], d["kind"], _cell(d["parent"]), _cell(d["cluster"]),
+                _cell(d["headcount"]),
+            )  # fmt: skip
+        console.print(table)
+    if model["decisions"]:
+        table = Table(title="Decisions", title_justify="left")
+        for column in ("id", "title", "status", "concerns", "superseded by"):
+            table.add_column(column)
+        for d in model["decisions"]:
+            table.add_row(
+                d["id"], d["title"], d["status"], ", ".join(d["concerns"]) or "—",
+                _cell(d["superseded_by"]),
+            )  # fmt: skip
+        console.print(table)
+
+
+def render_history(rows: list[dict[str, Any]]) -> None:
+    """The history as a table, oldest first."""
+    console = _console()
+    if not rows:
+        console.print("No events match.")
+        return
+    table = Table(title="History", title_justify="left")
+    for column in ("#", "effective", "recorded", "actor", "summary", "reason", "source"):
+        table.add_column(column, overflow="fold")
+    for r in rows:
+        table.add_row(
+            str(r["position"]), r["effective"], r["recorded_at"][:19].replace("T", " "),
+            r["actor"], r["summary"], _cell(r["reason"]), _cell(r["source"]),
+        )  # fmt: skip
+    console.print(table)
+
+
+def render_status(rows: list[dict[str, Any]]) -> None:
+    """Read models against the head."""
+    table = Table(title="Read models", title_justify="left")
+    for column in ("read model", "position", "head", "behind"):
+        table.add_column(column)
+    for r in rows:
+        table.add_row(r["name"], str(r["position"]), str(r["head"]), str(r["behind"]))
+    _console().print(table)
+
+
+@contextmanager
+def progress_bar(label: str, total: int, *, enabled: bool) -> Iterator[Callable[[int], None]]:
+    """A progress bar on stderr showing events/s; yields ``advance(n)``."""
+    if not enabled:
+        yield lambda _n: None
+        return
+    started = time.perf_counter()
+    progress = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TaskProgressColumn(),
+        TextColumn("{task.fields[rate]} events/s"),
+        TimeElapsedColumn(),
+        console=Console(stderr=True),
+        transient=False,
+    )
+    with progress:
+        task = progress.add_task(label, total=total or None, rate="—")
+        done = 0
+
+        def advance(n: int) -> None:
+            nonlocal done
+            done += n
+            elapsed = max(time.perf_counter() - started, 1e-9)
+            progress.update(task, advance=n, rate=f"{done / elapsed:,.0f}")
+
+        yield advance
