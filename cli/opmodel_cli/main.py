@@ -32,7 +32,7 @@ class OpmodelGroup(click.Group):
             return super().invoke(ctx)
         except (click.exceptions.Exit, click.ClickException, click.Abort):
             raise
-        except Exception as exc:  # noqa: BLE001 - the one place errors meet the user
+        except Exception as exc:
             _fail(exc)
 
 
@@ -87,7 +87,9 @@ json_option = click.option("--json", "as_json", is_flag=True, help="Print one JS
 def write_options(func: F) -> F:
     """``--actor --reason --effective --source --json`` for every write command."""
     options = [
-        click.option("--actor", help="Who is making the change (default $OPMODEL_ACTOR, else login)."),
+        click.option(
+            "--actor", help="Who is making the change (default $OPMODEL_ACTOR, else login)."
+        ),
         click.option("--reason", help="Why the change is made."),
         click.option(
             "--effective", metavar="DATE", help="Date it took effect (YYYY-MM-DD; default today)."
@@ -100,7 +102,9 @@ def write_options(func: F) -> F:
     return func
 
 
-def _record(ctx: click.Context, name: str, arguments: dict[str, Any], options: dict[str, Any]) -> None:
+def _record(
+    ctx: click.Context, name: str, arguments: dict[str, Any], options: dict[str, Any]
+) -> None:
     """Validate, run one write command, and report what was written."""
     from opmodel.commands import build
     from opmodel.domain.values import parse_date
@@ -133,7 +137,7 @@ def _report(name: str, outcome: Outcome, *, as_json: bool) -> None:
         )
         return
     where = (
-        f"positions {outcome.positions[0]}–{outcome.positions[-1]}"
+        f"positions {outcome.positions[0]}-{outcome.positions[-1]}"
         if len(outcome.positions) > 1
         else f"position {outcome.positions[0]}"
         if outcome.positions
@@ -149,7 +153,7 @@ def writer(name: str) -> Callable[[F], F]:
     def decorate(func: F) -> F:
         @functools.wraps(func)
         @click.pass_context
-        def callback(ctx: click.Context, **params: Any) -> None:
+        def callback(ctx: click.Context, /, **params: Any) -> None:
             meta_keys = ("actor", "reason", "effective", "source", "as_json")
             options = {k: params.pop(k) for k in meta_keys}
             _record(ctx, name, func(**params), options)
@@ -216,7 +220,9 @@ def department() -> None:
 @department.command("register")
 @click.argument("code")
 @click.option("--name", required=True, help="Full name.")
-@click.option("--kind", default="ministerial", show_default=True, help="ministerial, non-ministerial or alb.")
+@click.option(
+    "--kind", default="ministerial", show_default=True, help="ministerial, non-ministerial or alb."
+)
 @click.option("--parent", metavar="CODE", help="Parent department of an alb.")
 @click.option("--headcount", type=int)
 @write_options
@@ -343,7 +349,11 @@ def contract() -> None:
 @contract.command("award")
 @click.argument("ref")
 @click.option("--cluster", required=True)
-@click.option("--kind", required=True, help="software, systems-integration, business-process-services, consultancy, other.")
+@click.option(
+    "--kind",
+    required=True,
+    help="software, systems-integration, business-process-services, consultancy, other.",
+)
 @click.option("--supplier", required=True)
 @click.option("--value", required=True, metavar="MONEY", help="Like 933.65m, £1.4m, 1.18bn, 70k.")
 @click.option("--start", required=True, metavar="DATE")
@@ -432,7 +442,8 @@ def decision() -> None:
     "--concerns",
     multiple=True,
     metavar="REF",
-    help="cluster:NAME, department:CODE, phase:CLUSTER:N or contract:REF (repeat, or comma-separate).",
+    help="cluster:NAME, department:CODE, phase:CLUSTER:N or contract:REF "
+    "(repeat, or comma-separate).",
 )
 @write_options
 @writer("decision propose")
@@ -454,7 +465,7 @@ def decision_propose(
 @click.argument("id")
 @write_options
 @writer("decision accept")
-def decision_accept(id: str) -> dict[str, Any]:  # noqa: A002 - the CLI's word
+def decision_accept(id: str) -> dict[str, Any]:
     """Accept proposed decision ID."""
     return {"id": id}
 
@@ -463,7 +474,7 @@ def decision_accept(id: str) -> dict[str, Any]:  # noqa: A002 - the CLI's word
 @click.argument("id")
 @write_options
 @writer("decision reject")
-def decision_reject(id: str) -> dict[str, Any]:  # noqa: A002
+def decision_reject(id: str) -> dict[str, Any]:
     """Reject proposed decision ID."""
     return {"id": id}
 
@@ -473,7 +484,7 @@ def decision_reject(id: str) -> dict[str, Any]:  # noqa: A002
 @click.option("--by", required=True, metavar="ID")
 @write_options
 @writer("decision supersede")
-def decision_supersede(id: str, by: str) -> dict[str, Any]:  # noqa: A002
+def decision_supersede(id: str, by: str) -> dict[str, Any]:
     """Accepted decision ID is superseded by accepted decision --by ID."""
     return {"id": id, "by": by}
 
@@ -577,7 +588,7 @@ def show(ctx: click.Context, cluster: str | None, as_json: bool) -> None:
 @click.option("--limit", type=click.IntRange(min=1))
 @json_option
 @click.pass_context
-def history(ctx: click.Context, as_json: bool, **filters: Any) -> None:
+def history(ctx: click.Context, /, as_json: bool, **filters: Any) -> None:
     """Who changed what, when, why, on what evidence (oldest first)."""
     from opmodel.domain.values import parse_code, parse_date
 

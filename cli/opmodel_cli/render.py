@@ -72,7 +72,17 @@ def render_model(model: dict[str, Any]) -> None:
             console.print(phases)
         if cluster["contracts"]:
             contracts = Table(title=f"{cluster['name']}: contracts")
-            for column in ("ref", "kind", "supplier", "value £", "start", "end", "max end", "status", "bundled with"):
+            for column in (
+                "ref",
+                "kind",
+                "supplier",
+                "value £",
+                "start",
+                "end",
+                "max end",
+                "status",
+                "bundled with",
+            ):
                 contracts.add_column(column)
             for c in cluster["contracts"]:
                 contracts.add_row(

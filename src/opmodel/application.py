@@ -21,7 +21,7 @@ from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import IntegrityError, Transcoder, Transcoding
+from eventsourcing.persistence import IntegrityError, JSONTranscoder, Transcoding
 
 from opmodel.domain import (
     Cluster,
@@ -123,12 +123,12 @@ class Saved:
         return self.positions[-1] if self.positions else None
 
 
-class OperatingModel(Application):
+class OperatingModel(Application[UUID]):
     """The programme's operating model, as an event-sourced application."""
 
     name = "opmodel"
 
-    def register_transcodings(self, transcoder: Transcoder) -> None:
+    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
         transcoder.register(DateAsISO())
         transcoder.register(MetaAsDict())
@@ -177,8 +177,7 @@ class OperatingModel(Application):
             hint = (
                 f"; it was re-coded to {index.recoded_to}: use that code"
                 if index is not None and index.recoded_to
-                else ": register it first (opmodel department register "
-                f"{code} --name TEXT)"
+                else f": register it first (opmodel department register {code} --name TEXT)"
             )
             raise NotFound(f"department {code} is not registered{hint}", department=code)
         found = uow.get(Department, index.department_id)
@@ -189,9 +188,7 @@ class OperatingModel(Application):
         """The contract with reference ``ref``, or :class:`NotFound`."""
         found = uow.get(Contract, Contract.create_id(ref))
         if found is None:
-            raise NotFound(
-                f"contract {ref} does not exist: award or tender it first", contract=ref
-            )
+            raise NotFound(f"contract {ref} does not exist: award or tender it first", contract=ref)
         return found
 
     def decision(self, uow: UnitOfWork, key: str) -> Decision:
@@ -222,9 +219,7 @@ class OperatingModel(Application):
                 f"cluster {existing.name} already exists (names are unique ignoring case)",
                 cluster=existing.name,
             )
-        uow.stage(
-            Cluster(name=name, phase_count=phase_count, description=description, meta=meta)
-        )
+        uow.stage(Cluster(name=name, phase_count=phase_count, description=description, meta=meta))
 
     def designate_lead(self, uow: UnitOfWork, cluster: str, code: str, meta: Meta) -> None:
         """Make a member department the cluster's lead."""

@@ -81,10 +81,14 @@ class Service:
         self.write = write
         self._app: OperatingModel | None = None
         self._engine: Engine | None = None
-        if write:
-            self._prepare_for_writing()
-        else:
-            self._check_exists()
+        try:
+            if write:
+                self._prepare_for_writing()
+            else:
+                self._check_exists()
+        except BaseException:
+            self.close()
+            raise
 
     @classmethod
     def open(cls, url: str | None = None, *, write: bool = False) -> Service:
@@ -143,9 +147,9 @@ class Service:
             found = conn.execute(
                 text(
                     "SELECT 1 FROM information_schema.tables "
-                    "WHERE table_schema = :schema AND table_name = 'stored_events'"
+                    "WHERE table_schema = :schema AND table_name = :table"
                 ),
-                {"schema": self.location.schema},
+                {"schema": self.location.schema, "table": self.location.events_table},
             ).first()
         if found is None:
             raise StoreUnavailable(

@@ -23,7 +23,8 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from opmodel.errors import StoreUnavailable
 
 DEFAULT_STORE = "opmodel.db"
-EVENTS_TABLE = "stored_events"
+SQLITE_EVENTS_TABLE = "stored_events"  # eventsourcing's SQLite recorder's name
+POSTGRES_EVENTS_TABLE = "opmodel_events"  # eventsourcing's PostgreSQL name: "<app>_events"
 GUARD_MESSAGE = "opmodel: stored events are append-only"
 
 
@@ -46,6 +47,11 @@ class StoreLocation:
         schema = "" if self.schema == "public" else f"?schema={self.schema}"
         user = f"{self.user}@" if self.user else ""
         return f"postgresql://{user}{self.host}:{self.port}/{self.dbname}{schema}"
+
+    @property
+    def events_table(self) -> str:
+        """The table eventsourcing's recorder keeps the events in."""
+        return SQLITE_EVENTS_TABLE if self.kind == "sqlite" else POSTGRES_EVENTS_TABLE
 
     def eventsourcing_env(self, *, create_tables: bool) -> dict[str, str]:
         """Settings for eventsourcing's own SQLite or PostgreSQL recorder."""
@@ -147,20 +153,21 @@ def default_actor() -> str:
 # --- append-only guards ----------------------------------------------------------
 
 SQLITE_GUARDS = [
-    f"CREATE TRIGGER IF NOT EXISTS opmodel_append_only_update BEFORE UPDATE ON {EVENTS_TABLE} "
-    f"BEGIN SELECT RAISE(ABORT, '{GUARD_MESSAGE}: UPDATE refused'); END",
-    f"CREATE TRIGGER IF NOT EXISTS opmodel_append_only_delete BEFORE DELETE ON {EVENTS_TABLE} "
-    f"BEGIN SELECT RAISE(ABORT, '{GUARD_MESSAGE}: DELETE refused'); END",
+    f"CREATE TRIGGER IF NOT EXISTS opmodel_append_only_update BEFORE UPDATE "
+    f"ON {SQLITE_EVENTS_TABLE} BEGIN SELECT RAISE(ABORT, '{GUARD_MESSAGE}: UPDATE refused'); END",
+    f"CREATE TRIGGER IF NOT EXISTS opmodel_append_only_delete BEFORE DELETE "
+    f"ON {SQLITE_EVENTS_TABLE} BEGIN SELECT RAISE(ABORT, '{GUARD_MESSAGE}: DELETE refused'); END",
 ]
 
 
 def postgres_guards(schema: str) -> list[str]:
-    """Statements that make ``stored_events`` refuse UPDATE, DELETE and TRUNCATE."""
-    table = f'"{schema}".{EVENTS_TABLE}'
+    """Statements that make the events table refuse UPDATE, DELETE and TRUNCATE."""
+    table = f'"{schema}".{POSTGRES_EVENTS_TABLE}'
     function = f'"{schema}".opmodel_append_only'
     return [
         f"CREATE OR REPLACE FUNCTION {function}() RETURNS trigger LANGUAGE plpgsql AS $$ "
-        f"BEGIN RAISE EXCEPTION '{GUARD_MESSAGE}: % refused', TG_OP; END $$",
+        f"BEGIN RAISE EXCEPTION USING MESSAGE = '{GUARD_MESSAGE}: ' || TG_OP || ' refused'; "
+        "END $$",
         f"CREATE OR REPLACE TRIGGER opmodel_append_only_rows BEFORE UPDATE OR DELETE ON {table} "
         f"FOR EACH ROW EXECUTE FUNCTION {function}()",
         f"CREATE OR REPLACE TRIGGER opmodel_append_only_truncate BEFORE TRUNCATE ON {table} "
@@ -178,7 +185,7 @@ def sqlite_store_exists(path: Path) -> bool:
         return False
     try:
         row = conn.execute(
-            "SELECT 1 FROM sqlite_master WHERE type='table' AND name=?", (EVENTS_TABLE,)
+            "SELECT 1 FROM sqlite_master WHERE type='table' AND name=?", (SQLITE_EVENTS_TABLE,)
         ).fetchone()
     except sqlite3.DatabaseError:
         return False

@@ -372,4 +372,3 @@ class Contract(Entity):
 
 def _show(value: object) -> str:
     return format_money(value) if isinstance(value, Decimal) else str(value)
-

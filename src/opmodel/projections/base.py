@@ -168,9 +168,13 @@ _advance = (
 
 def advance(conn: Connection, name: str, old: int, new: int) -> None:
     """Move ``name``'s tracking row from ``old`` to ``new``, or refuse (already applied)."""
-    if old == 0 and conn.execute(
-        select(projection_tracking.c.name).where(projection_tracking.c.name == name)
-    ).first() is None:
+    if (
+        old == 0
+        and conn.execute(
+            select(projection_tracking.c.name).where(projection_tracking.c.name == name)
+        ).first()
+        is None
+    ):
         conn.execute(insert(projection_tracking).values(name=name, position=new))
         return
     result = conn.execute(_advance, {"b_name": name, "b_old": old, "b_new": new})

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import Any, ClassVar
 
 from sqlalchemy import (
@@ -103,25 +103,28 @@ class HistoryProjection:
                 continue
             yield from names.learn(envelope)
             meta = envelope.meta
-            yield S_HISTORY, {
-                "position": envelope.position,
-                "recorded_at": _utc(envelope.recorded_at),
-                "effective": meta.effective,
-                "actor": meta.actor,
-                "reason": meta.reason,
-                "source": meta.source,
-                "command_id": meta.command_id,
-                "subject": names.subject(envelope),
-                "event": envelope.name,
-                "summary": summarise(envelope, names.label),
-                "data": dumps(envelope.data()),
-            }
+            yield (
+                S_HISTORY,
+                {
+                    "position": envelope.position,
+                    "recorded_at": _utc(envelope.recorded_at),
+                    "effective": meta.effective,
+                    "actor": meta.actor,
+                    "reason": meta.reason,
+                    "source": meta.source,
+                    "command_id": meta.command_id,
+                    "subject": names.subject(envelope),
+                    "event": envelope.name,
+                    "summary": summarise(envelope, names.label),
+                    "data": dumps(envelope.data()),
+                },
+            )
             for ref in sorted(_refs(envelope)):
                 yield S_REF, {"position": envelope.position, "ref": ref}
 
 
 def _utc(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def _refs(envelope: Envelope) -> set[str]:
@@ -167,15 +170,7 @@ class _Names:
 
     def learn(self, envelope: Envelope) -> Iterable[Operation]:
         """Record the name a created or re-coded thing has from now on."""
-        event = envelope.event
-        key: str | None = {
-            ("Cluster", "Formed"): lambda: event.name,
-            ("Department", "Registered"): lambda: event.code,
-            ("Department", "Recoded"): lambda: event.code,
-            ("Contract", "Tendered"): lambda: event.ref,
-            ("Contract", "Awarded"): lambda: event.ref,
-            ("Decision", "Proposed"): lambda: f"DEC-{event.number:04d}",
-        }.get((envelope.aggregate, envelope.name), lambda: None)()
+        key = _new_key(envelope)
         if key is None:
             return
         kind = subject_kind(envelope)
@@ -187,13 +182,28 @@ class _Names:
         yield S_LABEL_INSERT, {"id": ident, "label": key}
 
 
+def _new_key(envelope: Envelope) -> str | None:
+    """The name or code a thing goes by from this event on, if the event gives one."""
+    event = envelope.event
+    match envelope.aggregate, envelope.name:
+        case ("Cluster", "Formed"):
+            return str(event.name)
+        case ("Department", "Registered" | "Recoded"):
+            return str(event.code)
+        case ("Contract", "Tendered" | "Awarded"):
+            return str(event.ref)
+        case ("Decision", "Proposed"):
+            return f"DEC-{event.number:04d}"
+    return None
+
+
 def _names_of(conn: Connection, kind: str, key: str) -> list[str]:
     return [
         row.id
         for row in conn.execute(
-            select(history_names.c.id).distinct().where(
-                history_names.c.kind == kind, history_names.c.key == key.casefold()
-            )
+            select(history_names.c.id)
+            .distinct()
+            .where(history_names.c.kind == kind, history_names.c.key == key.casefold())
         )
     ]
 
@@ -255,4 +265,3 @@ def query_history(
         }
         for row in conn.execute(statement)
     ]
-

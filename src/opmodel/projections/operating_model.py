@@ -235,49 +235,58 @@ class OperatingModelProjection:
 
 def _cluster_formed(e: Envelope) -> Iterable[Operation]:
     ev = e.event
-    yield S_CLUSTER_INSERT, {
-        "id": ev.originator_id.hex,
-        "name": ev.name,
-        "name_key": ev.name.casefold(),
-        "phase_count": ev.phase_count,
-        "description": ev.description,
-        "lead_id": None,
-        "funding_pence": 0,
-        "cashable_pence": 0,
-        "non_cashable_pence": 0,
-        "rating": None,
-        "rating_assessor": None,
-        "rated_on": None,
-    }
+    yield (
+        S_CLUSTER_INSERT,
+        {
+            "id": ev.originator_id.hex,
+            "name": ev.name,
+            "name_key": ev.name.casefold(),
+            "phase_count": ev.phase_count,
+            "description": ev.description,
+            "lead_id": None,
+            "funding_pence": 0,
+            "cashable_pence": 0,
+            "non_cashable_pence": 0,
+            "rating": None,
+            "rating_assessor": None,
+            "rated_on": None,
+        },
+    )
 
 
 def _phase_planned(e: Envelope) -> Iterable[Operation]:
     ev = e.event
     key = {"b_cluster": ev.originator_id.hex, "b_number": ev.number}
     yield S_PHASE_DELETE, key
-    yield S_PHASE_INSERT, {
-        "cluster_id": ev.originator_id.hex,
-        "number": ev.number,
-        "name": ev.name,
-        "planned_start": ev.planned_start,
-        "planned_end": ev.planned_end,
-        "started": None,
-        "completed": None,
-    }
+    yield (
+        S_PHASE_INSERT,
+        {
+            "cluster_id": ev.originator_id.hex,
+            "number": ev.number,
+            "name": ev.name,
+            "planned_start": ev.planned_start,
+            "planned_end": ev.planned_end,
+            "started": None,
+            "completed": None,
+        },
+    )
 
 
 def _business_case(e: Envelope) -> Iterable[Operation]:
     ev = e.event
     yield S_CASE_DELETE, {"b_cluster": ev.originator_id.hex, "b_stage": ev.stage}
-    yield S_CASE_INSERT, {
-        "cluster_id": ev.originator_id.hex,
-        "stage": ev.stage,
-        "status": ev.status,
-        "cost_pence": pence(ev.cost),
-        "benefits_pence": pence(ev.benefits),
-        "period_years": ev.period_years,
-        "recorded_on": e.meta.effective,
-    }
+    yield (
+        S_CASE_INSERT,
+        {
+            "cluster_id": ev.originator_id.hex,
+            "stage": ev.stage,
+            "status": ev.status,
+            "cost_pence": pence(ev.cost),
+            "benefits_pence": pence(ev.benefits),
+            "period_years": ev.period_years,
+            "recorded_on": e.meta.effective,
+        },
+    )
 
 
 def _contract_row(e: Envelope, **values: Any) -> dict[str, Any]:
@@ -305,14 +314,17 @@ def _contract_row(e: Envelope, **values: Any) -> dict[str, Any]:
 
 def _contract_awarded(e: Envelope) -> Iterable[Operation]:
     ev = e.event
-    yield S_CONTRACT_INSERT, _contract_row(
-        e,
-        status="active",
-        supplier=ev.supplier,
-        value_pence=pence(ev.value),
-        start=ev.start,
-        bundled_with=ev.bundled_with,
-        framework=ev.framework,
+    yield (
+        S_CONTRACT_INSERT,
+        _contract_row(
+            e,
+            status="active",
+            supplier=ev.supplier,
+            value_pence=pence(ev.value),
+            start=ev.start,
+            bundled_with=ev.bundled_with,
+            framework=ev.framework,
+        ),
     )
 
 
@@ -335,26 +347,32 @@ def _contract_corrected(e: Envelope) -> Iterable[Operation]:
 
 def _decision_proposed(e: Envelope) -> Iterable[Operation]:
     ev = e.event
-    yield S_DECISION_INSERT, {
-        "id": ev.originator_id.hex,
-        "number": ev.number,
-        "key": f"DEC-{ev.number:04d}",
-        "title": ev.title,
-        "context": ev.context,
-        "decision": ev.decision,
-        "consequences": ev.consequences,
-        "status": "proposed",
-        "superseded_by": None,
-        "supersedes": None,
-    }
+    yield (
+        S_DECISION_INSERT,
+        {
+            "id": ev.originator_id.hex,
+            "number": ev.number,
+            "key": f"DEC-{ev.number:04d}",
+            "title": ev.title,
+            "context": ev.context,
+            "decision": ev.decision,
+            "consequences": ev.consequences,
+            "status": "proposed",
+            "superseded_by": None,
+            "supersedes": None,
+        },
+    )
     for seq, concern in enumerate(ev.concerns):
-        yield S_DECISION_CONCERN, {
-            "decision_id": ev.originator_id.hex,
-            "seq": seq,
-            "kind": concern["kind"],
-            "target_id": concern["id"],
-            "key": concern["key"],
-        }
+        yield (
+            S_DECISION_CONCERN,
+            {
+                "decision_id": ev.originator_id.hex,
+                "seq": seq,
+                "kind": concern["kind"],
+                "target_id": concern["id"],
+                "key": concern["key"],
+            },
+        )
 
 
 def _id(e: Envelope) -> str:
@@ -368,10 +386,16 @@ _HANDLERS: dict[tuple[str, str], Any] = {
     ],
     ("Cluster", "PhasePlanned"): _phase_planned,
     ("Cluster", "PhaseStarted"): lambda e: [
-        (S_PHASE_STARTED, {"b_cluster": _id(e), "b_number": e.event.number, "b_on": e.meta.effective})
+        (
+            S_PHASE_STARTED,
+            {"b_cluster": _id(e), "b_number": e.event.number, "b_on": e.meta.effective},
+        )
     ],
     ("Cluster", "PhaseCompleted"): lambda e: [
-        (S_PHASE_COMPLETED, {"b_cluster": _id(e), "b_number": e.event.number, "b_on": e.meta.effective})
+        (
+            S_PHASE_COMPLETED,
+            {"b_cluster": _id(e), "b_number": e.event.number, "b_on": e.meta.effective},
+        )
     ],
     ("Cluster", "DepartmentOnboarded"): lambda e: [
         (
@@ -430,7 +454,9 @@ _HANDLERS: dict[tuple[str, str], Any] = {
     ("Department", "MovedCluster"): lambda e: [
         (S_DEPT_CLUSTER, {"b_id": _id(e), "b_cluster": e.event.cluster_id.hex})
     ],
-    ("Department", "LeftCluster"): lambda e: [(S_DEPT_CLUSTER, {"b_id": _id(e), "b_cluster": None})],
+    ("Department", "LeftCluster"): lambda e: [
+        (S_DEPT_CLUSTER, {"b_id": _id(e), "b_cluster": None})
+    ],
     ("Contract", "Tendered"): lambda e: [
         (S_CONTRACT_INSERT, _contract_row(e, estimated_value_pence=pence(e.event.estimated_value)))
     ],
@@ -626,12 +652,15 @@ def query_model(conn: Connection, *, cluster: str | None = None, on: date) -> di
     ):
         concerns.setdefault(r.decision_id, []).append(r)
 
-    relevant_targets = wanted | {
-        r.id for r in dept_rows if r.cluster_id in wanted
-    } | {
-        r.id for r in conn.execute(select(contracts.c.id, contracts.c.cluster_id))
-        if r.cluster_id in wanted
-    }
+    relevant_targets = (
+        wanted
+        | {r.id for r in dept_rows if r.cluster_id in wanted}
+        | {
+            r.id
+            for r in conn.execute(select(contracts.c.id, contracts.c.cluster_id))
+            if r.cluster_id in wanted
+        }
+    )
 
     def concern_key(c: Any) -> str:
         if c.kind == "department":
@@ -647,7 +676,6 @@ def query_model(conn: Connection, *, cluster: str | None = None, on: date) -> di
             "superseded_by": r.superseded_by,
         }
         for r in conn.execute(select(decisions).order_by(decisions.c.number))
-        if cluster is None
-        or any(c.target_id in relevant_targets for c in concerns.get(r.id, []))
+        if cluster is None or any(c.target_id in relevant_targets for c in concerns.get(r.id, []))
     ]
     return {"clusters": cluster_json, "departments": department_json, "decisions": decision_json}
