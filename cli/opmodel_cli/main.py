@@ -14,6 +14,7 @@ import os
 import sys
 import traceback
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
@@ -557,6 +558,45 @@ def assurance() -> None:
 def assurance_rate(**params: Any) -> dict[str, Any]:
     """Record a delivery confidence rating of CLUSTER."""
     return params
+
+
+# --- import --------------------------------------------------------------------------
+
+
+@main.command("import")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--actor", help="Actor for entries that name none (default $OPMODEL_ACTOR, else login)."
+)
+@click.option("--reason", help="Reason for entries that give none.")
+@click.option("--source", help="Source for entries that give none.")
+@json_option
+@click.pass_context
+def import_(
+    ctx: click.Context,
+    file: Path,
+    actor: str | None,
+    reason: str | None,
+    source: str | None,
+    as_json: bool,
+) -> None:
+    """Apply FILE (YAML or JSON) as one atomic change; a file is imported once."""
+    from opmodel_cli.render import progress_bar
+
+    with _open(ctx, write=True) as service:
+        bar = progress_bar(f"importing {file.name}", None, enabled=not as_json, unit="entries")
+        with bar as advance:
+            summary = service.import_file(
+                file, actor=actor, reason=reason, source=source, progress=advance
+            )
+    if as_json:
+        _emit_json(summary)
+    else:
+        click.echo(
+            f"imported {summary['file']}: {summary['entries']} entries, {summary['events']} "
+            f"events at positions {summary['first_position']}-{summary['last_position']} "
+            f"(command {summary['command_id'][:12]})"
+        )
 
 
 # --- reading -------------------------------------------------------------------------

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -12,6 +12,7 @@ from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
     Progress,
+    TaskID,
     TaskProgressColumn,
     TextColumn,
     TimeElapsedColumn,
@@ -140,31 +141,63 @@ def render_status(rows: list[dict[str, Any]]) -> None:
     _console().print(table)
 
 
+class _Bar:
+    """A rich progress bar that appears once its total is known (so errors found
+    while validating are not preceded by an empty bar) and shows the rate."""
+
+    def __init__(self, progress: Progress | None, label: str) -> None:
+        self._progress = progress
+        self._label = label
+        self._task: TaskID | None = None
+        self._started = time.perf_counter()
+        self._done = 0
+
+    def start(self, total: int) -> None:
+        """Show the bar, now that the total is known."""
+        if self._progress is None or self._task is not None:
+            return
+        self._progress.start()
+        self._task = self._progress.add_task(self._label, total=total or None, rate="-")
+        self._started = time.perf_counter()
+
+    def __call__(self, n: int) -> None:
+        self.advance(n)
+
+    def advance(self, n: int) -> None:
+        """Count ``n`` more done."""
+        if self._progress is None or self._task is None:
+            return
+        self._done += n
+        elapsed = max(time.perf_counter() - self._started, 1e-9)
+        self._progress.update(self._task, advance=n, rate=f"{self._done / elapsed:,.0f}")
+
+    def stop(self) -> None:
+        if self._progress is not None and self._task is not None:
+            self._progress.stop()
+
+
 @contextmanager
-def progress_bar(label: str, total: int, *, enabled: bool) -> Iterator[Callable[[int], None]]:
-    """A progress bar on stderr showing events/s; yields ``advance(n)``."""
-    if not enabled:
-        yield lambda _n: None
-        return
-    started = time.perf_counter()
-    progress = Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TaskProgressColumn(),
-        TextColumn("{task.fields[rate]} events/s"),
-        TimeElapsedColumn(),
-        console=Console(stderr=True),
-        transient=False,
+def progress_bar(
+    label: str, total: int | None, *, enabled: bool, unit: str = "events"
+) -> Iterator[_Bar]:
+    """A progress bar on stderr; ``total=None`` waits for ``bar.start(total)``."""
+    progress = (
+        Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TaskProgressColumn(),
+            TextColumn("{task.fields[rate]} " + unit + "/s"),
+            TimeElapsedColumn(),
+            console=Console(stderr=True),
+        )
+        if enabled
+        else None
     )
-    with progress:
-        task = progress.add_task(label, total=total or None, rate="—")
-        done = 0
-
-        def advance(n: int) -> None:
-            nonlocal done
-            done += n
-            elapsed = max(time.perf_counter() - started, 1e-9)
-            progress.update(task, advance=n, rate=f"{done / elapsed:,.0f}")
-
-        yield advance
+    bar = _Bar(progress, label)
+    if total is not None:
+        bar.start(total)
+    try:
+        yield bar
+    finally:
+        bar.stop()

@@ -14,14 +14,23 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from pathlib import Path
+from typing import Any, Protocol
 
-from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, select, text
 
 from opmodel.application import OperatingModel, Saved, UnitOfWork
 from opmodel.commands import Command
+from opmodel.domain import ImportBatch
 from opmodel.domain.values import Meta
-from opmodel.errors import ConcurrentChange, NotFound, OpmodelError, StoreUnavailable
+from opmodel.errors import (
+    AlreadyImported,
+    ConcurrentChange,
+    NotFound,
+    OpmodelError,
+    StoreUnavailable,
+)
+from opmodel.importer import name_entry, plan_import
 from opmodel.projections import PROJECTIONS, Projection
 from opmodel.projections.base import (
     Envelope,
@@ -32,6 +41,7 @@ from opmodel.projections.base import (
     tracked_position,
     tracking_metadata,
 )
+from opmodel.projections.history import history as history_table
 from opmodel.projections.history import query_history
 from opmodel.projections.operating_model import query_model
 from opmodel.store import (
@@ -44,6 +54,14 @@ from opmodel.store import (
 )
 
 BATCH_SIZE = 1000
+
+
+class Progress(Protocol):
+    """Something that shows progress: told the total, then advanced."""
+
+    def start(self, total: int) -> None: ...
+
+    def advance(self, n: int) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -231,6 +249,87 @@ class Service:
         self.catch_up()
         command_id = items[0][1].command_id if items else ""
         return Outcome(command_id, saved.positions, results)
+
+    def import_file(
+        self,
+        path: Path,
+        *,
+        actor: str | None = None,
+        reason: str | None = None,
+        source: str | None = None,
+        progress: Progress | None = None,
+    ) -> dict[str, Any]:
+        """Validate a whole import file, then apply it as one atomic change (once only)."""
+        command_id = uuid.uuid4().hex
+
+        def meta_for(**fields: Any) -> Meta:
+            given = {"actor": actor, "reason": reason, "source": source}
+            return make_meta(**{**given, **{k: v for k, v in fields.items() if v is not None}})
+
+        plan = plan_import(path, meta_for, command_id=command_id)
+        if progress is not None:
+            progress.start(len(plan.items))
+        first = plan.items[0][1]
+        batch_meta = make_meta(
+            command_id=command_id,
+            actor=first.actor,
+            reason=reason or f"import of {plan.filename}",
+            source=source,
+        )
+
+        def work(uow: UnitOfWork) -> list[str | None]:
+            existing = uow.get(ImportBatch, ImportBatch.create_id(plan.sha256))
+            if existing is not None:
+                raise AlreadyImported(
+                    f"import file {plan.filename} (sha256 {plan.sha256[:12]}…) was already "
+                    f"imported {existing.created_on:%Y-%m-%d %H:%M:%S} UTC"
+                    f"{self._import_position(plan.sha256)}; nothing was written",
+                    sha256=plan.sha256,
+                )
+            uow.stage(
+                ImportBatch(
+                    sha256=plan.sha256,
+                    filename=plan.filename,
+                    entries=len(plan.items),
+                    meta=batch_meta,
+                )
+            )
+            results: list[str | None] = []
+            for number, (command, meta) in enumerate(plan.items, start=1):
+                try:
+                    results.append(command.run(self.app, uow, meta))
+                except OpmodelError as exc:
+                    raise name_entry(number, command, exc) from exc
+                if progress is not None:
+                    progress.advance(1)
+            return results
+
+        try:
+            results, saved = self.app.execute(work)
+        except OpmodelError:
+            raise
+        except Exception as exc:
+            raise _store_error(self.location, exc) from exc
+        self.catch_up()
+        return {
+            "file": plan.filename,
+            "sha256": plan.sha256,
+            "command_id": command_id,
+            "entries": len(plan.items),
+            "events": len(saved.positions),
+            "first_position": saved.positions[0] if saved.positions else None,
+            "last_position": saved.head,
+            "decisions": [r for r in results if r],
+        }
+
+    def _import_position(self, sha256: str) -> str:
+        with self.connect() as conn:
+            row = conn.execute(
+                select(history_table.c.position).where(
+                    history_table.c.subject == f"import:{sha256[:12]}"
+                )
+            ).first()
+        return f" at position {row.position}" if row else ""
 
     def run_work(self, work: Callable[[UnitOfWork], Any]) -> tuple[Any, Saved]:
         """Run an arbitrary unit of work (for tests and tools)."""

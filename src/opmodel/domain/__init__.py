@@ -8,6 +8,7 @@ from opmodel.domain.cluster import Cluster, Phase
 from opmodel.domain.contract import Contract
 from opmodel.domain.decision import Decision, DecisionNumbering, decision_id
 from opmodel.domain.department import Department, DepartmentCode
+from opmodel.domain.imports import ImportBatch
 from opmodel.domain.values import Meta
 
 __all__ = [
@@ -18,6 +19,7 @@ __all__ = [
     "Department",
     "DepartmentCode",
     "Entity",
+    "ImportBatch",
     "Meta",
     "Phase",
     "decision_id",

@@ -47,7 +47,7 @@ _SCALES: Final = {
 }
 
 
-def parse_money(text: str | int | Decimal, *, what: str = "amount") -> Decimal:
+def parse_money(text: str | int | float | Decimal, *, what: str = "amount") -> Decimal:
     """Parse money as a person writes it (``933.65m``, ``£1.4m``, ``1.18bn``, ``70k``,
     ``£144,330,703``) into an exact Decimal of pounds with two decimals.
 
@@ -55,8 +55,8 @@ def parse_money(text: str | int | Decimal, *, what: str = "amount") -> Decimal:
     """
     if isinstance(text, bool):
         raise InvalidInput(f"{what} {text!r} is not an amount of money")
-    if isinstance(text, int | Decimal):
-        text = str(text)
+    if isinstance(text, int | float | Decimal):
+        text = str(text)  # a YAML or JSON number: 1400000, 1.4
     if not isinstance(text, str):
         raise InvalidInput(f"{what} {text!r} is not an amount of money")
     match = _MONEY.match(text)
@@ -77,7 +77,7 @@ def parse_money(text: str | int | Decimal, *, what: str = "amount") -> Decimal:
     return pounds.quantize(PENNY)
 
 
-def positive_money(text: str | int | Decimal, *, what: str = "amount") -> Decimal:
+def positive_money(text: str | int | float | Decimal, *, what: str = "amount") -> Decimal:
     """Parse money that must be more than zero."""
     pounds = parse_money(text, what=what)
     if pounds <= 0:

@@ -194,6 +194,8 @@ def _new_key(envelope: Envelope) -> str | None:
             return str(event.ref)
         case ("Decision", "Proposed"):
             return f"DEC-{event.number:04d}"
+        case ("ImportBatch", "Imported"):
+            return str(event.sha256[:12])
     return None
 
 

@@ -18,6 +18,7 @@ _KINDS = {
     "Decision": "decision",
     "DepartmentCode": "department-code",
     "DecisionNumbering": "decision-numbering",
+    "ImportBatch": "import",
 }
 
 
@@ -135,6 +136,9 @@ _SUMMARIES: dict[tuple[str, str], Callable[[Any, str], str]] = {
     ),
     ("Contract", "Corrected"): lambda e, me: f"Contract {me} was corrected: {_changes(e)}.",
     ("Contract", "Terminated"): lambda e, me: f"Contract {me} was terminated.",
+    ("ImportBatch", "Imported"): lambda e, me: (
+        f"Import file {e.filename} ({e.entries} entries, sha256 {e.sha256[:12]}) was applied."
+    ),
     ("Decision", "Proposed"): lambda e, me: f"{me} {e.title!r} was proposed.",
     ("Decision", "Accepted"): lambda e, me: f"{me} was accepted.",
     ("Decision", "Rejected"): lambda e, me: f"{me} was rejected.",
