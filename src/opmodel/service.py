@@ -55,6 +55,9 @@ from opmodel.store import (
 
 BATCH_SIZE = 1000
 
+#: The PostgreSQL advisory lock key that serialises creating a store.
+INIT_LOCK = 0x6F706D6F64656C  # "opmodel"
+
 
 class Progress(Protocol):
     """Something that shows progress: told the total, then advanced."""
@@ -99,6 +102,7 @@ class Service:
         self.write = write
         self._app: OperatingModel | None = None
         self._engine: Engine | None = None
+        self._create_tables = False
         try:
             if write:
                 self._prepare_for_writing()
@@ -118,7 +122,7 @@ class Service:
     @property
     def app(self) -> OperatingModel:
         if self._app is None:
-            env = self.location.eventsourcing_env(create_tables=self.write)
+            env = self.location.eventsourcing_env(create_tables=self._create_tables)
             try:
                 self._app = OperatingModel(env=env)
             except Exception as exc:
@@ -176,7 +180,12 @@ class Service:
             )
 
     def _prepare_for_writing(self) -> None:
-        """Create the event tables, guards, read-model tables (idempotent)."""
+        """Make sure the event tables, guards and read-model tables exist.
+
+        A store already initialised is left alone (no DDL on the hot path, and none
+        racing between concurrent writers). Creating one is serialised: an advisory
+        lock on PostgreSQL, SQLite's own write lock on a file.
+        """
         if self.location.kind == "sqlite":
             assert self.location.path is not None
             try:
@@ -185,11 +194,40 @@ class Service:
                 raise StoreUnavailable(
                     f"cannot create the directory of store {self.location}: {exc}"
                 ) from exc
-        else:
-            self._create_schema()
-        self.app  # noqa: B018 - creates the event tables
+        with self.connect() as conn:
+            ready = _is_initialised(conn, self.location)
+        if ready:
+            self._create_tables = False
+            return
+        self._create_tables = True
+        postgres = self.location.kind == "postgresql"
         try:
-            with self.engine.begin() as conn:
+            with self.connect() as lock:
+                if postgres:
+                    lock.execute(text("SELECT pg_advisory_lock(:key)"), {"key": INIT_LOCK})
+                    if self.location.schema != "public":
+                        lock.exec_driver_sql(
+                            f'CREATE SCHEMA IF NOT EXISTS "{self.location.schema}"'
+                        )
+                    lock.commit()
+                try:
+                    self.app  # noqa: B018 - eventsourcing creates the event tables
+                    self._create_guards_and_read_models()
+                finally:
+                    if postgres:
+                        lock.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": INIT_LOCK})
+                        lock.commit()
+        except OpmodelError:
+            raise
+        except Exception as exc:
+            raise StoreUnavailable(
+                f"cannot prepare store {self.location} for writing: {_first_line(exc)}"
+            ) from exc
+
+    def _create_guards_and_read_models(self) -> None:
+        with self.connect() as conn:
+            conn = conn.execution_options(opmodel_write=True)
+            with conn.begin():
                 guards = (
                     SQLITE_GUARDS
                     if self.location.kind == "sqlite"
@@ -204,19 +242,6 @@ class Service:
                 for name in PROJECTIONS:
                     if name not in existing:
                         conn.execute(projection_tracking.insert().values(name=name, position=0))
-        except OpmodelError:
-            raise
-        except Exception as exc:
-            raise StoreUnavailable(
-                f"cannot prepare store {self.location} for writing: {_first_line(exc)}"
-            ) from exc
-
-    def _create_schema(self) -> None:
-        if self.location.schema == "public":
-            return
-        with self.connect() as conn:
-            conn.exec_driver_sql(f'CREATE SCHEMA IF NOT EXISTS "{self.location.schema}"')
-            conn.commit()
 
     @contextmanager
     def connect(self) -> Iterator[Connection]:
@@ -382,7 +407,7 @@ class Service:
             conn = conn.execution_options(opmodel_write=True)
             with conn.begin():
                 for projection in projections:
-                    position = tracked_position(conn, projection.name)
+                    position = tracked_position(conn, projection.name, lock=True)
                     todo = [e for e in batch if e.position > position]
                     if not todo:
                         continue
@@ -454,6 +479,36 @@ class Service:
         """The audit history, oldest first, as ``history --json`` prints it."""
         with self.connect() as conn:
             return query_history(conn, **filters)
+
+
+def _is_initialised(conn: Connection, location: StoreLocation) -> bool:
+    """Whether the store has its event table, guards, tracking and read-model tables."""
+    if location.kind == "sqlite":
+        names = {
+            r[0]
+            for r in conn.exec_driver_sql(
+                "SELECT name FROM sqlite_master WHERE type IN ('table', 'trigger')"
+            )
+        }
+    else:
+        names = {
+            r[0]
+            for r in conn.execute(
+                text(
+                    "SELECT table_name FROM information_schema.tables WHERE table_schema = :s "
+                    "UNION SELECT tgname FROM pg_trigger t JOIN pg_class c ON t.tgrelid = c.oid "
+                    "JOIN pg_namespace n ON c.relnamespace = n.oid WHERE n.nspname = :s"
+                ),
+                {"s": location.schema},
+            )
+        }
+    guards = {"opmodel_append_only_update", "opmodel_append_only_delete"}
+    if location.kind == "postgresql":
+        guards = {"opmodel_append_only_rows", "opmodel_append_only_truncate"}
+    wanted = {location.events_table, projection_tracking.name} | guards
+    for projection in PROJECTIONS.values():
+        wanted |= set(projection.metadata.tables)
+    return wanted <= names
 
 
 def _first_line(exc: BaseException) -> str:

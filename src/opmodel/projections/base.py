@@ -150,11 +150,17 @@ def run_operations(conn: Connection, operations: Iterable[Operation]) -> None:
         conn.execute(current, pending)
 
 
-def tracked_position(conn: Connection, name: str) -> int:
-    """The last position ``name`` applied (0 when it has applied none)."""
-    row = conn.execute(
-        select(projection_tracking.c.position).where(projection_tracking.c.name == name)
-    ).first()
+def tracked_position(conn: Connection, name: str, *, lock: bool = False) -> int:
+    """The last position ``name`` applied (0 when it has applied none).
+
+    With ``lock``, the tracking row stays locked until the transaction ends, so a
+    second process applying the same read model waits, then sees the new position
+    (PostgreSQL; SQLite's writers are already serialised by ``BEGIN IMMEDIATE``).
+    """
+    statement = select(projection_tracking.c.position).where(projection_tracking.c.name == name)
+    if lock:
+        statement = statement.with_for_update()
+    row = conn.execute(statement).first()
     return int(row[0]) if row else 0
 
 
