@@ -38,9 +38,9 @@ def _event_classes() -> dict[str, type[DomainEvent]]:
         domain.Decision, domain.DecisionNumbering, domain.ImportBatch,
     ):  # fmt: skip
         for name, value in vars(aggregate).items():
-            if isinstance(value, type) and issubclass(value, DomainEvent):
-                if name not in ("Event", "Created"):
-                    classes[f"{value.__module__}:{value.__qualname__}"] = value
+            is_event = isinstance(value, type) and issubclass(value, DomainEvent)
+            if is_event and name not in ("Event", "Created"):
+                classes[f"{value.__module__}:{value.__qualname__}"] = value
     return classes
 
 
