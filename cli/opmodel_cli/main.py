@@ -670,6 +670,56 @@ def projections_status(ctx: click.Context, as_json: bool) -> None:
     render_status(rows)
 
 
+@projections.command("update")
+@json_option
+@click.pass_context
+def projections_update(ctx: click.Context, as_json: bool) -> None:
+    """Apply to every read model the events it has not applied yet (after a crash, say)."""
+    with _open(ctx, write=True) as service:
+        applied = service.catch_up()
+        rows = service.status()
+    if as_json:
+        _emit_json({"applied": applied, "read_models": rows})
+    else:
+        click.echo(f"applied {applied} events; read models at position {rows[0]['head']}")
+
+
+@projections.command("follow")
+@click.option(
+    "--interval",
+    type=click.FloatRange(min=0.05),
+    default=1.0,
+    show_default=True,
+    help="Seconds between polls (SQLite), or the longest wait for a notification.",
+)
+@json_option
+@click.pass_context
+def projections_follow(ctx: click.Context, interval: float, as_json: bool) -> None:
+    """Keep the read models up to date as events are committed, until stopped.
+
+    On PostgreSQL it wakes on each commit (LISTEN/NOTIFY); on SQLite it polls.
+    Stop it with Ctrl-C or SIGTERM.
+    """
+    import signal
+    import threading
+
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+
+    def report(applied: int, head: int) -> None:
+        if not as_json:
+            click.echo(f"applied {applied} events (head {head})")
+
+    with _open(ctx, write=True) as service:
+        total = service.follow(interval=interval, stop=stop, on_applied=report)
+        head = service.head()
+    if as_json:
+        _emit_json({"applied": total, "position": head})
+    else:
+        click.echo(f"stopped; applied {total} events in all (head {head})")
+
+
 @projections.command("rebuild")
 @click.argument("name", required=False)
 @json_option

@@ -8,6 +8,7 @@ up to date before they return.
 
 from __future__ import annotations
 
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
@@ -413,6 +414,65 @@ class Service:
                         continue
                     run_operations(conn, projection.operations(conn, todo))
                     advance(conn, projection.name, position, last)
+
+    def follow(
+        self,
+        *,
+        interval: float = 1.0,
+        stop: threading.Event | None = None,
+        on_applied: Callable[[int, int], None] | None = None,
+    ) -> int:
+        """Keep every read model up to date until ``stop`` is set; returns events applied.
+
+        On PostgreSQL it wakes as soon as events are committed (LISTEN/NOTIFY on the
+        recorder's channel), and at least every ``interval`` seconds; on SQLite, which
+        has no notifications, it polls every ``interval`` seconds.
+        """
+        stop = stop or threading.Event()
+        total = self.catch_up()
+        if total and on_applied is not None:
+            on_applied(total, self.head())
+        waiter = self._notification_waiter(interval)
+        try:
+            while not stop.is_set():
+                waiter(stop)
+                applied = self.catch_up()
+                if applied:
+                    total += applied
+                    if on_applied is not None:
+                        on_applied(applied, self.head())
+        finally:
+            waiter.close()  # type: ignore[attr-defined]
+        return total
+
+    def _notification_waiter(self, interval: float) -> Callable[[threading.Event], None]:
+        if self.location.kind != "postgresql":
+
+            def poll(stop: threading.Event) -> None:
+                stop.wait(interval)
+
+            poll.close = lambda: None  # type: ignore[attr-defined]
+            return poll
+
+        import psycopg
+
+        channel: str = getattr(self.app.recorder, "channel_name")  # noqa: B009
+        loc = self.location
+        conn = psycopg.connect(
+            host=loc.host, port=loc.port, user=loc.user, password=loc.password or None,
+            dbname=loc.dbname, autocommit=True, connect_timeout=5,
+        )  # fmt: skip
+        conn.execute(f'LISTEN "{channel}"')
+
+        def listen(stop: threading.Event) -> None:
+            waited = 0.0
+            while not stop.is_set() and waited < interval:
+                for _ in conn.notifies(timeout=0.2, stop_after=1):
+                    return
+                waited += 0.2
+
+        listen.close = conn.close  # type: ignore[attr-defined]
+        return listen
 
     def projection_names(self, name: str | None) -> list[str]:
         """All read models' names, or ``[name]`` if it is one of them."""
