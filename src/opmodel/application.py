@@ -35,6 +35,7 @@ from opmodel.domain import (
     natural_id,
 )
 from opmodel.errors import (
+    BundleMismatch,
     ClusterAlreadyFormed,
     ConcurrentChange,
     ContractAlreadyExists,
@@ -429,6 +430,17 @@ class OperatingModel(Application[UUID]):
         if partner is not None and Contract.create_id(ref) == partner.id:
             raise InvalidInput(f"contract {ref} cannot be bundled with itself", contract=ref)
         contract = self._check_new_contract(uow, ref)
+        if contract is not None and contract.bundled_with is not None:
+            # Bundled while tendered: the award keeps that bundle (or names it again).
+            existing = self.contract(uow, contract.bundled_with)
+            if partner is not None and partner.id != existing.id:
+                raise BundleMismatch(
+                    f"contract {contract.ref} is already bundled with {existing.ref}; "
+                    f"it cannot also be bundled with {partner.ref}",
+                    contract=contract.ref,
+                    bundled_with=existing.ref,
+                )
+            partner = existing
         partner_ref = partner.ref if partner is not None else None
         if contract is None:
             contract = Contract.award_directly(

@@ -285,6 +285,13 @@ class Cluster(Entity):
                     cluster=self.name,
                     phase=number,
                 )
+            if meta.effective < before.started:
+                raise PhaseOutOfOrder(
+                    f"phase {self.name}:{number} cannot start on {meta.effective}, before "
+                    f"phase {self.name}:{number - 1} started ({before.started})",
+                    cluster=self.name,
+                    phase=number,
+                )
         self._phase_started(number=number, meta=meta)
 
     @event(PhaseStarted)
@@ -307,12 +314,26 @@ class Cluster(Entity):
                 cluster=self.name,
                 phase=number,
             )
+        if meta.effective < phase.started:
+            raise PhaseOutOfOrder(
+                f"phase {self.name}:{number} cannot complete on {meta.effective}, before it "
+                f"started ({phase.started})",
+                cluster=self.name,
+                phase=number,
+            )
         if number > 1:
             before = self.phases.get(number - 1)
             if before is None or before.completed is None:
                 raise PhaseOutOfOrder(
                     f"phase {self.name}:{number} cannot complete before phase "
                     f"{self.name}:{number - 1} has completed",
+                    cluster=self.name,
+                    phase=number,
+                )
+            if meta.effective < before.completed:
+                raise PhaseOutOfOrder(
+                    f"phase {self.name}:{number} cannot complete on {meta.effective}, before "
+                    f"phase {self.name}:{number - 1} completed ({before.completed})",
                     cluster=self.name,
                     phase=number,
                 )
@@ -330,6 +351,14 @@ class Cluster(Entity):
             raise PhaseNotInProgress(
                 f"department {code} cannot go live in phase {self.name}:{number}: "
                 f"the phase {state}; onboard into a phase in progress",
+                cluster=self.name,
+                phase=number,
+                department=code,
+            )
+        if meta.effective < phase.started:
+            raise PhaseNotInProgress(
+                f"department {code} cannot go live in phase {self.name}:{number} on "
+                f"{meta.effective}, before the phase started ({phase.started})",
                 cluster=self.name,
                 phase=number,
                 department=code,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Final, Literal, get_args
 
@@ -95,6 +95,8 @@ _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 def parse_date(text: str | date, *, what: str = "date") -> date:
     """Parse a strict ISO ``YYYY-MM-DD`` date that exists in the calendar."""
+    if isinstance(text, datetime):
+        raise InvalidInput(f"{what} {text.isoformat()!r} is a timestamp: write a date, YYYY-MM-DD")
     if isinstance(text, date):
         return text
     if not isinstance(text, str) or not _ISO_DATE.match(text.strip()):
