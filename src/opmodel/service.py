@@ -376,7 +376,7 @@ class Service:
         """Up to ``limit`` stored events after position ``after``, deserialised."""
         notifications = self.app.recorder.select_notifications(start=after + 1, limit=limit)
         to_event = self.app.mapper.to_domain_event
-        return [Envelope(n.id, to_event(n)) for n in notifications]
+        return [Envelope(n.id, to_event(n), n) for n in notifications]
 
     # --- read models ---------------------------------------------------------
 

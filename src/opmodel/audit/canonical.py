@@ -32,19 +32,33 @@ GENESIS = bytes(32)
 PREFIX = b"opmodel-event-v1\n"
 
 
-def canonical(position: int, originator_id: str, originator_version: int, topic: str,
-              state: bytes) -> bytes:  # fmt: skip
+def canonical(
+    position: int, originator_id: str, originator_version: int, topic: str, state: bytes
+) -> bytes:
     """The canonical bytes of one stored event."""
     return b"".join(
         (
             PREFIX,
-            str(position).encode("ascii"), b"\n",
-            originator_id.replace("-", "").lower().encode("ascii"), b"\n",
-            str(originator_version).encode("ascii"), b"\n",
-            topic.encode("utf-8"), b"\n",
+            str(position).encode("ascii"),
+            b"\n",
+            originator_id.replace("-", "").lower().encode("ascii"),
+            b"\n",
+            str(originator_version).encode("ascii"),
+            b"\n",
+            topic.encode("utf-8"),
+            b"\n",
             state,
         )
-    )  # fmt: skip
+    )
+
+
+def as_bytes(state: object) -> bytes:
+    """Stored bytes as bytes (a database may hand back text or a memoryview)."""
+    if isinstance(state, str):
+        return state.encode("utf-8")
+    if isinstance(state, bytes | bytearray | memoryview):
+        return bytes(state)
+    raise TypeError(f"stored state is {type(state).__name__}, not bytes")
 
 
 def event_digest(canonical_bytes: bytes) -> str:
@@ -76,45 +90,60 @@ def verify_pack(pack: Path, digest: tuple[int, str] | None = None) -> list[str]:
     """Re-check an evidence pack; returns the problems found (none when intact)."""
     problems: list[str] = []
     previous = GENESIS
-    expected_position = 1
     last_position = 0
     chain_at: dict[int, str] = {}
     with (pack / "events.jsonl").open(encoding="utf-8") as lines:
         for number, line in enumerate(lines, start=1):
             record = json.loads(line)
             position = int(record["position"])
-            if position != expected_position:
-                kind = "event missing" if position > expected_position else "order changed"
-                problems.append(f"position {expected_position}: {kind} (line {number} holds "
-                                f"position {position})")  # fmt: skip
+            if position <= last_position:
+                problems.append(
+                    f"position {position}: order changed (line {number} comes "
+                    f"after position {last_position})"
+                )
                 return problems
             state = base64.b64decode(record["state_base64"])
-            data = canonical(position, record["originator_id"], int(record["originator_version"]),
-                             record["topic"], state)  # fmt: skip
+            data = canonical(
+                position,
+                record["originator_id"],
+                int(record["originator_version"]),
+                record["topic"],
+                state,
+            )
             if event_digest(data) != record["event_sha256"]:
                 problems.append(f"position {position}: payload changed (its event hash differs)")
                 return problems
             previous = link(previous, data)
             if previous.hex() != record["hash"]:
-                problems.append(f"position {position}: chain hash differs from the recorded one")
+                problems.append(
+                    f"position {position}: the chain breaks here (an event before it "
+                    "is missing or was inserted, or its recorded hash was changed)"
+                )
                 return problems
             chain_at[position] = previous.hex()
             last_position = position
-            expected_position += 1
     pack_digest = json.loads((pack / "digest.json").read_text(encoding="utf-8"))
     if int(pack_digest["position"]) != last_position or pack_digest["hash"] != (
         previous.hex() if last_position else GENESIS.hex()
     ):
-        problems.append(f"digest.json ({pack_digest['position']}:{pack_digest['hash']}) does not "
-                        f"match the chain's head ({last_position}:{previous.hex()})")  # fmt: skip
+        problems.append(
+            f"digest.json ({pack_digest['position']}:{pack_digest['hash']}) does not "
+            f"match the chain's head ({last_position}:{previous.hex()})"
+        )
     if digest is not None:
         position, expected = digest
         if position > last_position:
-            problems.append(f"history shorter than the digest: the pack ends at position "
-                            f"{last_position}, the digest is at {position}")  # fmt: skip
-        elif (chain_at.get(position) if position else GENESIS.hex()) != expected:
-            problems.append(f"position {position}: the chain does not match the digest "
-                            "(history up to it was changed)")  # fmt: skip
+            problems.append(
+                f"history shorter than the digest: the pack ends at position "
+                f"{last_position}, the digest is at {position}"
+            )
+        elif position and position not in chain_at:
+            problems.append(f"position {position}: the event the digest ends at is missing")
+        elif (chain_at[position] if position else GENESIS.hex()) != expected:
+            problems.append(
+                f"position {position}: the chain does not match the digest "
+                "(history up to it was changed)"
+            )
     return problems
 
 

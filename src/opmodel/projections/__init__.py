@@ -6,10 +6,18 @@ and its queries. :data:`PROJECTIONS` lists them by name.
 
 from opmodel.projections.base import Envelope, Projection
 from opmodel.projections.history import HistoryProjection
+from opmodel.projections.ledger import LedgerProjection
 from opmodel.projections.operating_model import OperatingModelProjection
 
 PROJECTIONS: dict[str, Projection] = {
-    p.name: p for p in (OperatingModelProjection(), HistoryProjection())
+    p.name: p for p in (OperatingModelProjection(), HistoryProjection(), LedgerProjection())
 }
 
-__all__ = ["PROJECTIONS", "Envelope", "HistoryProjection", "OperatingModelProjection", "Projection"]
+__all__ = [
+    "PROJECTIONS",
+    "Envelope",
+    "HistoryProjection",
+    "LedgerProjection",
+    "OperatingModelProjection",
+    "Projection",
+]

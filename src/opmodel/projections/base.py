@@ -61,6 +61,7 @@ class Envelope:
 
     position: int
     event: Any
+    stored: Any = None  # the notification as stored: originator_id, version, topic, state
 
     @property
     def aggregate(self) -> str:

@@ -1,0 +1,2 @@
+"""Audit integrity: the hash chain (``canonical``), verification, digests and evidence packs
+(``integrity``). See ``docs/audit.md``."""

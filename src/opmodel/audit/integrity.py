@@ -1,0 +1,343 @@
+"""Audit integrity (SPEC §7): verify the hash chain, take digests, export evidence.
+
+``verify`` recomputes the chain from the stored events, in position order,
+and walks it beside the ledger (the read model that recorded the chain as
+events were written). The first disagreement is reported with its position
+and what it looks like:
+
+- ``payload changed``: the event at a position is the one the ledger recorded
+  there (same aggregate and version) but its bytes differ;
+- ``event missing``: the ledger recorded an event at a position the store no
+  longer holds;
+- ``order changed``: the event at a position was recorded by the ledger at
+  another position;
+- ``event inserted``: the store holds an event the ledger never recorded;
+- ``chain altered``: the events agree with the ledger's per-event hashes but
+  its chain hashes were changed.
+
+Given a digest ``N:HEX`` taken earlier (and kept outside the store), it also
+checks that the chain recomputed from the stored events reaches exactly that
+hash at position N — which catches a rewrite of events and ledger together,
+and a truncated tail ("history shorter than the digest").
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import shutil
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import select
+
+from opmodel.audit.canonical import GENESIS, as_bytes, canonical, event_digest, link, parse_digest
+from opmodel.errors import IntegrityFailed, InvalidInput
+from opmodel.projections.base import plain
+from opmodel.projections.ledger import ledger
+
+if TYPE_CHECKING:
+    from opmodel.service import Service
+
+READ_BATCH = 5000
+STANDALONE = Path(__file__).with_name("canonical.py")
+
+
+@dataclass
+class Finding:
+    """The first place the history does not match."""
+
+    position: int
+    kind: str
+    detail: str
+
+    def __str__(self) -> str:
+        return f"position {self.position}: {self.kind} ({self.detail})"
+
+
+@dataclass
+class Report:
+    """What ``audit verify`` found."""
+
+    events: int = 0
+    head: tuple[int, str] = (0, GENESIS.hex())
+    finding: Finding | None = None
+    digest: tuple[int, str] | None = None
+    digest_checked: bool = False
+    chain: dict[int, str] = field(default_factory=dict, repr=False)
+
+    @property
+    def ok(self) -> bool:
+        return self.finding is None
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok,
+            "events": self.events,
+            "position": self.head[0],
+            "hash": self.head[1],
+            "digest": None if self.digest is None else f"{self.digest[0]}:{self.digest[1]}",
+            "failure": None
+            if self.finding is None
+            else {
+                "position": self.finding.position,
+                "kind": self.finding.kind,
+                "detail": self.finding.detail,
+            },
+        }
+
+
+def read_digest(text: str) -> tuple[int, str]:
+    """A digest given as ``N:HEX``, or the path of a file holding its JSON form."""
+    candidate = Path(text)
+    try:
+        if not text.strip().startswith("{") and candidate.is_file():
+            text = candidate.read_text(encoding="utf-8")
+        return parse_digest(text)
+    except (ValueError, KeyError, json.JSONDecodeError, OSError) as exc:
+        raise InvalidInput(
+            f"digest {text.strip()[:80]!r} is not valid: give N:HEX (64 hex digits) or a file "
+            'holding {"position": N, "hash": "HEX"}'
+        ) from exc
+
+
+def _stored(service: Service) -> Iterator[Any]:
+    recorder = service.app.recorder
+    after = 0
+    while True:
+        batch = recorder.select_notifications(start=after + 1, limit=READ_BATCH)
+        if not batch:
+            return
+        yield from batch
+        after = batch[-1].id
+
+
+def _ledger_rows(service: Service) -> Iterator[Any]:
+    after = 0
+    while True:
+        with service.connect() as conn:
+            rows = conn.execute(
+                select(ledger)
+                .where(ledger.c.position > after)
+                .order_by(ledger.c.position)
+                .limit(READ_BATCH)
+            ).all()
+        if not rows:
+            return
+        yield from rows
+        after = rows[-1].position
+
+
+def _where_ledger_has(service: Service, originator_id: str, version: int) -> int | None:
+    with service.connect() as conn:
+        row = conn.execute(
+            select(ledger.c.position).where(
+                ledger.c.originator_id == originator_id,
+                ledger.c.originator_version == version,
+            )
+        ).first()
+    return None if row is None else int(row.position)
+
+
+def verify(
+    service: Service,
+    digest: tuple[int, str] | None = None,
+    progress: Callable[[int], None] | None = None,
+    *,
+    keep_chain: bool = False,
+) -> Report:
+    """Recompute the chain from the stored events; compare it with the ledger and a digest."""
+    report = Report(digest=digest)
+    previous = GENESIS
+    stored = _stored(service)
+    rows = _ledger_rows(service)
+    s = next(stored, None)
+    r = next(rows, None)
+    digest_hash: str | None = None
+    while s is not None or r is not None:
+        if s is None:
+            assert r is not None
+            report.finding = Finding(
+                r.position,
+                "event missing",
+                "the ledger recorded an event here; the store ends before it",
+            )
+            break
+        oid = s.originator_id.hex
+        if r is None or s.id < r.position:
+            where = _where_ledger_has(service, oid, s.originator_version)
+            report.finding = _misplaced(s.id, where, r is None)
+            break
+        if r.position < s.id:
+            report.finding = Finding(
+                r.position, "event missing", "the ledger recorded an event here; the store has none"
+            )
+            break
+        data = canonical(s.id, oid, s.originator_version, s.topic, as_bytes(s.state))
+        if (oid, s.originator_version) != (r.originator_id, r.originator_version):
+            where = _where_ledger_has(service, oid, s.originator_version)
+            report.finding = _misplaced(s.id, where, False)
+            break
+        if event_digest(data) != r.event_sha256:
+            report.finding = Finding(
+                s.id, "payload changed", "the event's bytes differ from what the ledger recorded"
+            )
+            break
+        previous = link(previous, data)
+        if previous.hex() != r.hash:
+            report.finding = Finding(
+                s.id, "chain altered", "the ledger's chain hash differs from the recomputed one"
+            )
+            break
+        report.events += 1
+        report.head = (s.id, previous.hex())
+        if keep_chain:
+            report.chain[s.id] = previous.hex()
+        if digest is not None and s.id == digest[0]:
+            digest_hash = previous.hex()
+        if progress is not None:
+            progress(1)
+        s = next(stored, None)
+        r = next(rows, None)
+    if report.finding is None and digest is not None:
+        report.finding = _check_digest(digest, digest_hash, report.head[0])
+        report.digest_checked = True
+    return report
+
+
+def _misplaced(position: int, where: int | None, past_ledger_head: bool) -> Finding:
+    if where is not None:
+        return Finding(
+            position, "order changed", f"the ledger recorded this event at position {where}"
+        )
+    if past_ledger_head:
+        return Finding(
+            position,
+            "event inserted",
+            "the ledger never recorded this event (if a write was interrupted, run "
+            "opmodel projections update, then verify again)",
+        )
+    return Finding(position, "event inserted", "the ledger never recorded this event")
+
+
+def _check_digest(digest: tuple[int, str], found: str | None, last: int) -> Finding | None:
+    position, expected = digest
+    if position == 0:
+        return None if expected == GENESIS.hex() else Finding(0, "digest mismatch", "bad genesis")
+    if position > last:
+        return Finding(
+            position,
+            "history shorter than the digest",
+            f"the store's history ends at position {last}; the digest is at {position}",
+        )
+    if found is None:
+        return Finding(position, "event missing", "the event the digest ends at is not stored")
+    if found != expected:
+        return Finding(
+            position,
+            "digest mismatch",
+            "the history up to this position was rewritten: the recomputed chain "
+            f"gives {found}, the digest says {expected}",
+        )
+    return None
+
+
+def require_intact(report: Report) -> None:
+    """Raise :class:`IntegrityFailed` (exit 7) naming the first failure."""
+    if report.finding is not None:
+        raise IntegrityFailed(f"history is not intact at {report.finding}", **report.as_json())
+
+
+def take_digest(service: Service) -> tuple[int, str]:
+    """The chain's head, recomputed from the stored events and checked against the ledger."""
+    report = verify(service)
+    require_intact(report)
+    return report.head
+
+
+def export(
+    service: Service, out: Path, progress: Callable[[int], None] | None = None
+) -> dict[str, Any]:
+    """Write an evidence pack to ``out``; the history must verify first."""
+    report = verify(service, keep_chain=True)
+    require_intact(report)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InvalidInput(f"cannot create {out}: {exc.strerror}") from exc
+    if any(out.iterdir()):
+        raise InvalidInput(f"{out} is not empty: choose a new directory for the evidence pack")
+    to_event = service.app.mapper.to_domain_event
+    written = 0
+    with (out / "events.jsonl").open("w", encoding="utf-8") as lines:
+        for s in _stored(service):
+            event: Any = to_event(s)
+            oid = s.originator_id.hex
+            data = canonical(s.id, oid, s.originator_version, s.topic, as_bytes(s.state))
+            meta = event.meta
+            record = {
+                "position": s.id,
+                "recorded_at": plain(event.timestamp),
+                "effective": meta.effective.isoformat(),
+                "actor": meta.actor,
+                "reason": meta.reason,
+                "source": meta.source,
+                "command_id": meta.command_id,
+                "event": type(event).__qualname__,
+                "topic": s.topic,
+                "originator_id": oid,
+                "originator_version": s.originator_version,
+                "state_base64": base64.b64encode(as_bytes(s.state)).decode("ascii"),
+                "event_sha256": event_digest(data),
+                "hash": report.chain[s.id],
+            }
+            lines.write(json.dumps(record, ensure_ascii=False, sort_keys=True) + "\n")
+            written += 1
+            if progress is not None:
+                progress(1)
+    position, head = report.head
+    (out / "digest.json").write_text(
+        json.dumps({"position": position, "hash": head}, indent=2) + "\n", encoding="utf-8"
+    )
+    shutil.copyfile(STANDALONE, out / "verify.py")
+    (out / "README.md").write_text(_pack_readme(position, head, written), encoding="utf-8")
+    return {"out": str(out), "events": written, "position": position, "hash": head}
+
+
+def _pack_readme(position: int, head: str, events: int) -> str:
+    return f"""# opmodel evidence pack
+
+This folder holds the complete recorded history of an opmodel store:
+{events} events, up to position {position}, whose hash chain ends in
+
+    {position}:{head}
+
+## Files
+
+- `events.jsonl`: one event per line, in position order: its position, when it
+  was recorded, its effective date, actor, reason, source, command id, its
+  class (`event`, `topic`), the aggregate it belongs to and its version there,
+  its stored bytes exactly as the store held them (`state_base64`), the sha256
+  of its canonical bytes (`event_sha256`) and the chain hash up to it (`hash`).
+- `digest.json`: the chain's head, `{{"position": N, "hash": "HEX"}}`.
+- `verify.py`: a verifier that needs nothing but Python 3.
+
+## How to verify it without opmodel
+
+    python3 verify.py .                 # the chain is intact and ends at digest.json
+    python3 verify.py . --digest N:HEX  # ... and it matches a digest you kept
+
+It recomputes, for every event in order,
+
+    canonical(n) = b"opmodel-event-v1\\n" + position + "\\n" + originator id (32 hex)
+                   + "\\n" + version + "\\n" + topic + "\\n" + stored bytes
+    hash(n)      = sha256(hash(n-1) + canonical(n)),   hash(0) = 32 zero bytes
+
+and prints `OK` (exit 0), or `FAILED` with the first position that does not
+match (exit 7). Compare the head with a digest you obtained independently
+(for example, one printed by `opmodel audit digest` and kept outside the
+store): a pack whose events and hashes were rewritten together still fails
+against your digest.
+"""
