@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from decimal import Decimal
 from typing import Any
 
 from rich.console import Console
@@ -28,6 +29,11 @@ def _cell(value: Any) -> str:
     return "—" if value is None or value == [] else str(value)
 
 
+def _gbp(amount: str | None) -> str:
+    """A two-decimal JSON amount as people read it: £1,400,000.00."""
+    return "—" if amount is None else f"£{Decimal(amount):,.2f}"
+
+
 def render_model(model: dict[str, Any]) -> None:
     """The operating model as tables: clusters, then departments, then decisions."""
     console = _console()
@@ -46,18 +52,18 @@ def render_model(model: dict[str, Any]) -> None:
         table.add_column("value")
         table.add_row("lead", _cell(cluster["lead"]))
         table.add_row("members", ", ".join(cluster["members"]) or "—")
-        table.add_row("funding", f"£{cluster['funding_gbp']}")
+        table.add_row("funding", _gbp(cluster["funding_gbp"]))
         benefits = cluster["benefits_realised_gbp"]
         table.add_row(
             "benefits realised",
-            f"£{benefits['cashable']} cashable, £{benefits['non-cashable']} non-cashable",
+            f"{_gbp(benefits['cashable'])} cashable, {_gbp(benefits['non-cashable'])} non-cashable",
         )
         table.add_row("rating", _cell(cluster["rating"]))
         for case in cluster["business_cases"]:
             table.add_row(
                 f"business case {case['stage']}",
-                f"{case['status']} (cost {_cell(case['cost_gbp'])}, "
-                f"benefits {_cell(case['benefits_gbp'])})",
+                f"{case['status']} (cost {_gbp(case['cost_gbp'])}, "
+                f"benefits {_gbp(case['benefits_gbp'])})",
             )
         console.print(table)
         if cluster["phases"]:
@@ -77,7 +83,7 @@ def render_model(model: dict[str, Any]) -> None:
                 "ref",
                 "kind",
                 "supplier",
-                "value £",
+                "value",
                 "start",
                 "end",
                 "max end",
@@ -87,7 +93,7 @@ def render_model(model: dict[str, Any]) -> None:
                 contracts.add_column(column)
             for c in cluster["contracts"]:
                 contracts.add_row(
-                    c["ref"], c["kind"], _cell(c["supplier"]), _cell(c["value_gbp"]),
+                    c["ref"], c["kind"], _cell(c["supplier"]), _gbp(c["value_gbp"]),
                     _cell(c["start"]), _cell(c["end"]), _cell(c["max_end"]), c["status"],
                     _cell(c["bundled_with"]),
                 )  # fmt: skip

@@ -300,7 +300,7 @@ class Service:
             command_id=command_id,
             actor=first.actor,
             reason=reason or f"import of {plan.filename}",
-            source=source,
+            source=source or f"import file {plan.filename} (sha256 {plan.sha256})",
         )
 
         def work(uow: UnitOfWork) -> list[str | None]:
