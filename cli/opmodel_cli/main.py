@@ -604,12 +604,30 @@ def import_(
 
 @main.command()
 @click.option("--cluster", help="Only this cluster, its members and decisions.")
+@click.option("--as-of", metavar="DATE", help="What is now believed was true on DATE.")
+@click.option(
+    "--as-recorded",
+    metavar="T|@POS",
+    help="What the store said at moment T (or at position POS).",
+)
+@click.option(
+    "--at-phase", metavar="C:N[:start]", help="As of the completion (or start) of a phase."
+)
 @json_option
 @click.pass_context
-def show(ctx: click.Context, cluster: str | None, as_json: bool) -> None:
-    """The current operating model."""
+def show(
+    ctx: click.Context,
+    cluster: str | None,
+    as_of: str | None,
+    as_recorded: str | None,
+    at_phase: str | None,
+    as_json: bool,
+) -> None:
+    """The operating model: now, or at a point in time."""
     with _open(ctx, write=False) as service:
-        model = service.show(cluster=cluster)
+        model = service.show(
+            cluster=cluster, as_of=as_of, as_recorded=as_recorded, at_phase=at_phase
+        )
     if as_json:
         _emit_json(model)
         return
@@ -724,6 +742,45 @@ def audit_export(ctx: click.Context, out: Path, as_json: bool) -> None:
             f"(digest {summary['position']}:{summary['hash']}); check it with "
             f"python3 {Path(summary['out']) / 'verify.py'} {summary['out']}"
         )
+
+
+@main.command()
+@click.argument("start", metavar="FROM")
+@click.argument("end", metavar="TO")
+@json_option
+@click.pass_context
+def diff(ctx: click.Context, start: str, end: str, as_json: bool) -> None:
+    """What changed between FROM and TO (each a date, @POS or phase:CLUSTER:N)."""
+    with _open(ctx, write=False) as service:
+        result = service.diff(start, end)
+    if as_json:
+        _emit_json(result)
+        return
+    click.echo(
+        f"From {start} (position {result['from']['position']}) "
+        f"to {end} (position {result['to']['position']}):"
+    )
+    if not result["changes"]:
+        click.echo("  nothing changed.")
+    for change in result["changes"]:
+        click.echo(f"  {change['summary']}")
+
+
+@main.command()
+@click.option("--until", metavar="T|@POS", help="Stop at moment T or position POS.")
+@json_option
+@click.pass_context
+def replay(ctx: click.Context, until: str | None, as_json: bool) -> None:
+    """Step through the history event by event: what each changed in the model."""
+    with _open(ctx, write=False) as service:
+        steps = list(service.replay(until))
+    if as_json:
+        _emit_json(steps)
+        return
+    for step in steps:
+        click.echo(f"#{step['position']} {step['effective']} {step['actor']}: {step['summary']}")
+        for change in step["changes"]:
+            click.echo(f"    {change['summary']}")
 
 
 # --- projections ---------------------------------------------------------------------

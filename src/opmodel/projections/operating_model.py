@@ -551,6 +551,11 @@ def _phase_status(row: Any) -> str:
     return "planned"
 
 
+def department_ids(conn: Connection) -> dict[str, str]:
+    """Each department's current code and its lasting id (which survives re-codes)."""
+    return {r.code: r.id for r in conn.execute(select(departments.c.code, departments.c.id))}
+
+
 def query_model(conn: Connection, *, cluster: str | None = None, on: date) -> dict[str, Any]:
     """The operating model as ``show --json`` reports it (without position/time keys).
 
@@ -575,7 +580,9 @@ def query_model(conn: Connection, *, cluster: str | None = None, on: date) -> di
 
     onboarded: dict[tuple[str, int], list[str]] = {}
     for r in conn.execute(select(onboardings)):
-        onboarded.setdefault((r.cluster_id, r.number), []).append(code_of[r.department_id])
+        code = code_of.get(r.department_id)
+        if code is not None:  # a time-travel view may not hold the department yet
+            onboarded.setdefault((r.cluster_id, r.number), []).append(code)
 
     phases_of: dict[str, list[dict[str, Any]]] = {cid: [] for cid in wanted}
     for r in conn.execute(select(phases).order_by(phases.c.cluster_id, phases.c.number)):

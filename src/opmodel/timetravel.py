@@ -1,0 +1,257 @@
+"""The model as it was: as recorded at a moment, as of a date, at a phase, and what changed.
+
+Past answers come from the same events and the same read-model handlers as
+the present one: the selected events are applied, by
+:class:`~opmodel.projections.operating_model.OperatingModelProjection`, to a
+private in-memory SQLite database holding the operating-model tables, and the
+same query reads it. The current read models are never touched.
+
+- **As recorded** at ``@P`` (or at a moment T, meaning the last position
+  recorded at or before T): only events at positions ≤ P, in position order.
+- **As of** a date D: only facts effective on or before D, applied in
+  (effective date, position) order. A thing exists from the earliest date any
+  fact about it takes effect: if a department's joining is dated before its
+  registration was, its registration is applied from the joining's date.
+- Both together: positions ≤ P, then effective on or before D.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import create_engine, func, select
+
+from opmodel.domain.values import parse_date
+from opmodel.errors import InvalidInput, NotFound, PhaseNotInProgress
+from opmodel.projections.base import INTERNAL_AGGREGATES, Envelope, run_operations
+from opmodel.projections.history import history
+from opmodel.projections.operating_model import (
+    OperatingModelProjection,
+    clusters,
+    department_ids,
+    metadata,
+    phases,
+    query_model,
+)
+
+if TYPE_CHECKING:
+    from opmodel.service import Service
+
+READ_BATCH = 5000
+
+
+@dataclass(frozen=True)
+class PointInTime:
+    """Which history to answer from: up to a position, and up to an effective date."""
+
+    position: int | None = None
+    recorded: str | None = None  # as the user gave it: "@57" or a timestamp
+    as_of: date | None = None
+    label: str | None = None  # how diff names it, e.g. "phase:Synergy:2"
+
+    def judged_on(self) -> date:
+        """The day contract expiry is judged against."""
+        if self.as_of is not None:
+            return self.as_of
+        if self.recorded and not self.recorded.startswith("@"):
+            return parse_moment(self.recorded).date()
+        return date.today()
+
+
+def parse_moment(text: str) -> datetime:
+    """An ISO timestamp (``2024-01-31T12:00:00Z``); a bare date means the end of that day."""
+    value = text.strip()
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        day = parse_date(value, what="--as-recorded")
+        return datetime.combine(day + timedelta(days=1), time.min, tzinfo=UTC) - timedelta(
+            microseconds=1
+        )
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise InvalidInput(
+            f"--as-recorded {text!r} is not a moment: write @POSITION, a date (YYYY-MM-DD) "
+            "or a timestamp like 2024-01-31T12:00:00Z"
+        ) from exc
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def position_recorded_by(service: Service, text: str) -> int:
+    """The position current at ``@P`` or at a moment T (0 if nothing was recorded by then)."""
+    value = text.strip()
+    head = service.head()
+    if value.startswith("@"):
+        number = value[1:]
+        if not number.isdigit():
+            raise InvalidInput(f"--as-recorded {text!r}: write @ and a position, like @57")
+        position = int(number)
+        if position > head:
+            raise NotFound(f"position {position} does not exist yet: the store's head is {head}")
+        return position
+    moment = parse_moment(value).astimezone(UTC)
+    stamp = moment.isoformat().replace("+00:00", "Z")
+    with service.connect() as conn:
+        found = conn.execute(
+            select(func.max(history.c.position)).where(history.c.recorded_at <= stamp)
+        ).scalar()
+    return int(found or 0)
+
+
+def phase_date(service: Service, reference: str) -> date:
+    """The completion (or, with ``:start``, start) date of phase ``CLUSTER:N[:start]``."""
+    parts = reference.strip().split(":")
+    want_start = len(parts) == 3 and parts[2].lower() == "start"
+    if len(parts) not in (2, 3) or not parts[1].isdigit() or (len(parts) == 3 and not want_start):
+        raise InvalidInput(
+            f"phase {reference!r} is not valid: write CLUSTER:N or CLUSTER:N:start (Synergy:2)"
+        )
+    name, number = parts[0], int(parts[1])
+    with service.connect() as conn:
+        cluster = conn.execute(
+            select(clusters.c.id, clusters.c.name).where(clusters.c.name_key == name.casefold())
+        ).first()
+        if cluster is None:
+            raise NotFound(f"cluster {name!r} does not exist", cluster=name)
+        row = conn.execute(
+            select(phases).where(phases.c.cluster_id == cluster.id, phases.c.number == number)
+        ).first()
+    if row is None:
+        raise NotFound(f"phase {cluster.name}:{number} has not been planned")
+    when = row.started if want_start else row.completed
+    if when is None:
+        state = "started" if want_start else "completed"
+        raise PhaseNotInProgress(
+            f"phase {cluster.name}:{number} has not {state}, so there is no model "
+            f"at its {'start' if want_start else 'completion'}",
+            cluster=cluster.name,
+            phase=number,
+        )
+    return when  # type: ignore[no-any-return]
+
+
+def point_in_time(
+    service: Service,
+    *,
+    as_of: str | date | None = None,
+    as_recorded: str | None = None,
+    at_phase: str | None = None,
+) -> PointInTime:
+    """Resolve the time options of ``show`` into a :class:`PointInTime`."""
+    if as_of is not None and at_phase is not None:
+        raise InvalidInput("give --as-of or --at-phase, not both")
+    day = parse_date(as_of, what="--as-of") if as_of is not None else None
+    if at_phase is not None:
+        day = phase_date(service, at_phase)
+    position = position_recorded_by(service, as_recorded) if as_recorded is not None else None
+    return PointInTime(position=position, recorded=as_recorded, as_of=day)
+
+
+def point_from_reference(service: Service, reference: str) -> PointInTime:
+    """``diff`` endpoints: a date, ``@POS``, or ``phase:CLUSTER:N[:start]``."""
+    value = reference.strip()
+    if value.startswith("@"):
+        return PointInTime(
+            position=position_recorded_by(service, value), recorded=value, label=value
+        )
+    if value.lower().startswith("phase:"):
+        return PointInTime(as_of=phase_date(service, value[len("phase:") :]), label=value)
+    try:
+        return PointInTime(as_of=parse_date(value, what="diff endpoint"), label=value)
+    except InvalidInput:
+        raise InvalidInput(
+            f"{reference!r} is not a point in time: write a date (YYYY-MM-DD), @POSITION "
+            "or phase:CLUSTER:N"
+        ) from None
+
+
+def _stream(service: Service, up_to: int | None) -> Iterator[Envelope]:
+    after = 0
+    while True:
+        limit = READ_BATCH if up_to is None else min(READ_BATCH, up_to - after)
+        if limit <= 0:
+            return
+        batch = service.read_events(after, limit)
+        if not batch:
+            return
+        for envelope in batch:
+            if envelope.aggregate not in INTERNAL_AGGREGATES:
+                yield envelope
+        after = batch[-1].position
+
+
+def select_events(service: Service, point: PointInTime) -> list[Envelope]:
+    """The events that make the model at ``point``, in the order to apply them."""
+    events = list(_stream(service, point.position))
+    if point.as_of is None:
+        return events
+    earliest: dict[Any, date] = {}
+    for e in events:
+        key = e.originator_id
+        effective = e.meta.effective
+        if key not in earliest or effective < earliest[key]:
+            earliest[key] = effective
+
+    def effective_of(e: Envelope) -> date:
+        # A created-event (version 1) takes effect no later than any fact about its thing.
+        if e.event.originator_version == 1:
+            return min(e.meta.effective, earliest[e.originator_id])
+        return e.meta.effective
+
+    keyed = [(effective_of(e), e.position, e) for e in events]
+    keyed = [k for k in keyed if k[0] <= point.as_of]
+    keyed.sort(key=lambda k: (k[0], k[1]))
+    return [k[2] for k in keyed]
+
+
+class ModelBuilder:
+    """An in-memory operating-model read model, fed with chosen events."""
+
+    def __init__(self) -> None:
+        self.engine = create_engine("sqlite://")
+        self.conn = self.engine.connect()
+        with self.conn.begin():
+            metadata.create_all(self.conn)
+        self.projection = OperatingModelProjection()
+
+    def apply(self, events: Sequence[Envelope]) -> None:
+        with self.conn.begin():
+            run_operations(self.conn, self.projection.operations(self.conn, events))
+
+    def model(self, *, cluster: str | None, on: date, with_ids: bool = False) -> dict[str, Any]:
+        with self.conn.begin():
+            model = query_model(self.conn, cluster=cluster, on=on)
+            if with_ids:
+                model["department_ids"] = department_ids(self.conn)
+            return model
+
+    def close(self) -> None:
+        self.conn.close()
+        self.engine.dispose()
+
+
+def model_at(
+    service: Service, point: PointInTime, *, cluster: str | None = None, with_ids: bool = False
+) -> dict[str, Any]:
+    """The operating model at ``point``, in the ``show --json`` shape.
+
+    ``with_ids`` adds ``department_ids`` (code -> lasting id), so a diff can tell a
+    re-code from a department leaving and another arriving.
+    """
+    events = select_events(service, point)
+    builder = ModelBuilder()
+    try:
+        builder.apply(events)
+        model = builder.model(cluster=cluster, on=point.judged_on(), with_ids=with_ids)
+    finally:
+        builder.close()
+    position = point.position if point.position is not None else service.head()
+    return {
+        "position": position,
+        "as_of": point.as_of.isoformat() if point.as_of else None,
+        "as_recorded": point.recorded,
+        **model,
+    }
