@@ -13,7 +13,7 @@ import json
 import os
 import sys
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -27,6 +27,32 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 class OpmodelGroup(click.Group):
     """A group that turns opmodel's errors into ``Error: …`` and exit codes."""
+
+    def main(
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
+        """Run; usage errors print ``Error: …`` first (SPEC §6), then where to get help."""
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, False, **extra)
+        try:
+            result = super().main(args, prog_name, complete_var, False, **extra)
+        except click.UsageError as exc:
+            click.echo(f"Error: {exc.format_message()}", err=True)
+            if exc.ctx is not None:
+                click.echo(f"Try '{exc.ctx.command_path} --help' for help.", err=True)
+            sys.exit(exc.exit_code)
+        except click.ClickException as exc:
+            click.echo(f"Error: {exc.format_message()}", err=True)
+            sys.exit(exc.exit_code)
+        except click.Abort:
+            click.echo("Aborted.", err=True)
+            sys.exit(1)
+        sys.exit(result if isinstance(result, int) else 0)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -115,7 +141,7 @@ def _record(
     command = build(name, given)
     effective = options.get("effective")
     meta = make_meta(
-        effective=parse_date(effective, what="--effective") if effective else None,
+        effective=parse_date(effective, what="--effective") if effective is not None else None,
         actor=options.get("actor"),
         reason=options.get("reason"),
         source=options.get("source"),
@@ -246,7 +272,7 @@ def department_rename(code: str, name: str | None, new_code: str | None) -> dict
     return {"code": code, "name": name, "new_code": new_code}
 
 
-@department.command("headcount")
+@department.command("headcount", context_settings={"ignore_unknown_options": True})
 @click.argument("code")
 @click.argument("headcount", type=int)
 @write_options

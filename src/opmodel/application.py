@@ -452,6 +452,7 @@ class OperatingModel(Application[UUID]):
                 found.id, kind, supplier, value, start, term_months, extension_months,
                 partner_ref, framework, meta,
             )  # fmt: skip
+        contract.check_dates_in_calendar()
         if partner is None:
             uow.stage(contract)
             return
@@ -472,12 +473,14 @@ class OperatingModel(Application[UUID]):
             )
         contract = self.contract(uow, ref)
         contract.correct(changes, meta)
+        contract.check_dates_in_calendar()
         uow.stage(contract)
 
     def extend_contract(self, uow: UnitOfWork, ref: str, months: int, meta: Meta) -> None:
         """Exercise months of a contract's extension allowance."""
         contract = self.contract(uow, ref)
         contract.extend(months, meta)
+        contract.check_dates_in_calendar()
         uow.stage(contract)
 
     def vary_contract(self, uow: UnitOfWork, ref: str, value: Decimal, meta: Meta) -> None:

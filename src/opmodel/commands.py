@@ -379,6 +379,9 @@ def describe_validation_error(error: ValidationError) -> str:
     for item in error.errors():
         field = ".".join(str(p) for p in item["loc"]).replace("_", "-") or "input"
         message = item["msg"].removeprefix("Value error, ")
+        given = item.get("input")
+        if item["type"] != "value_error" and isinstance(given, str | int | float):
+            message = f"{given!r}: {message[:1].lower()}{message[1:]}"
         if item["type"] == "missing":
             message = "is required"
         elif item["type"] == "extra_forbidden":

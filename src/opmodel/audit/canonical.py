@@ -71,6 +71,35 @@ def link(previous: bytes, canonical_bytes: bytes) -> bytes:
     return hashlib.sha256(previous + canonical_bytes).digest()
 
 
+READABLE = ("actor", "reason", "source", "command_id", "effective")
+
+
+def readable_mismatch(record: dict[str, object], state: bytes) -> str | None:
+    """Which readable field of a pack line disagrees with the event's own stored bytes.
+
+    The readable copies (actor, reason, source, command id, effective date, when
+    recorded) are for people; the hashed bytes are the evidence. They must agree.
+    An encrypted store's bytes cannot be read here, so nothing is compared then.
+    """
+    try:
+        stored = json.loads(state)
+    except ValueError:
+        return None
+    meta = stored.get("meta", {}).get("_data_") if isinstance(stored, dict) else None
+    if not isinstance(meta, dict):
+        return None
+    values = dict(meta)
+    if isinstance(values.get("effective"), dict):
+        values["effective"] = values["effective"].get("_data_")
+    for key in READABLE:
+        if record.get(key) != values.get(key):
+            return f"readable field {key!r} differs from the event's stored bytes"
+    stamp = stored.get("timestamp", {}).get("_data_")
+    if stamp is not None and record.get("recorded_at") != stamp:
+        return "readable field 'recorded_at' differs from the event's stored bytes"
+    return None
+
+
 def parse_digest(text: str) -> tuple[int, str]:
     """``N:HEX`` (or the JSON form ``{"position": N, "hash": "HEX"}``) as (N, hex)."""
     text = text.strip()
@@ -112,6 +141,10 @@ def verify_pack(pack: Path, digest: tuple[int, str] | None = None) -> list[str]:
             )
             if event_digest(data) != record["event_sha256"]:
                 problems.append(f"position {position}: payload changed (its event hash differs)")
+                return problems
+            mismatch = readable_mismatch(record, state)
+            if mismatch:
+                problems.append(f"position {position}: {mismatch}")
                 return problems
             previous = link(previous, data)
             if previous.hex() != record["hash"]:

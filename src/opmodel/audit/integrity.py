@@ -104,14 +104,19 @@ def read_digest(text: str) -> tuple[int, str]:
 
 
 def _stored(service: Service) -> Iterator[Any]:
+    """Every stored row in position order, from the lowest position there is.
+
+    Positions start at 1; reading with no lower bound also brings out any row a
+    forger placed at position 0 or below, so it is checked like any other.
+    """
     recorder = service.app.recorder
-    after = 0
+    start: int | None = None
     while True:
-        batch = recorder.select_notifications(start=after + 1, limit=READ_BATCH)
+        batch = recorder.select_notifications(start=start, limit=READ_BATCH)
         if not batch:
             return
         yield from batch
-        after = batch[-1].id
+        start = batch[-1].id + 1
 
 
 def _ledger_rows(service: Service) -> Iterator[Any]:

@@ -129,7 +129,7 @@ class Cluster(Entity):
         self.lead: UUID | None = None
         self.phases: dict[int, Phase] = {}
         self.onboarded: set[UUID] = set()
-        self.business_cases: dict[str, str] = {}
+        self.business_cases: dict[str, dict[str, object]] = {}
 
     # --- membership --------------------------------------------------------
 
@@ -395,8 +395,17 @@ class Cluster(Entity):
         period_years: int | None,
         meta: Meta,
     ) -> None:
-        """Record a business case stage's submission or its outcome."""
+        """Record a business case stage's submission or its outcome.
+
+        Figures not given are carried forward from the stage's last record, so an
+        approval recorded without repeating them keeps what was submitted.
+        """
         self.check_business_case_order(stage)
+        previous = self.business_cases.get(stage, {})
+        cost = cost if cost is not None else previous.get("cost")  # type: ignore[assignment]
+        benefits = benefits if benefits is not None else previous.get("benefits")  # type: ignore[assignment]
+        if period_years is None:
+            period_years = previous.get("period_years")  # type: ignore[assignment]
         self._business_case_recorded(
             stage=stage,
             status=status,
@@ -417,7 +426,7 @@ class Cluster(Entity):
                     cluster=self.name,
                     stage=stage,
                 )
-        if self.business_cases.get(stage) == "approved":
+        if self.business_cases.get(stage, {}).get("status") == "approved":
             raise BusinessCaseOutOfOrder(
                 f"the {stage} business case of cluster {self.name} is already approved; "
                 f"record the next stage instead",
@@ -435,7 +444,12 @@ class Cluster(Entity):
         period_years: int | None,
         meta: Meta,
     ) -> None:
-        self.business_cases[stage] = status
+        self.business_cases[stage] = {
+            "status": status,
+            "cost": cost,
+            "benefits": benefits,
+            "period_years": period_years,
+        }
 
     def grant_funding(self, amount: Decimal, meta: Meta) -> None:
         """Record a funding envelope granted to the cluster."""

@@ -17,6 +17,7 @@ from opmodel.errors import (
     ContractNotAwarded,
     ContractTerminated,
     ExtensionExceedsAllowance,
+    InvalidInput,
     NothingToCorrect,
 )
 
@@ -368,6 +369,20 @@ class Contract(Entity):
         if self.start is None or self.term_months is None:
             return None
         return add_months(self.start, self.term_months + self.extended_months)
+
+    @property
+    def max_end(self) -> date | None:
+        """Start + term + the whole extension allowance."""
+        if self.start is None or self.term_months is None:
+            return None
+        return add_months(self.start, self.term_months + (self.extension_months or 0))
+
+    def check_dates_in_calendar(self) -> None:
+        """Rule: a contract's latest possible end is a date opmodel can hold."""
+        try:
+            _ = self.max_end
+        except InvalidInput as exc:
+            raise InvalidInput(f"contract {self.ref}: {exc.message}", contract=self.ref) from None
 
 
 def _show(value: object) -> str:

@@ -6,6 +6,7 @@ applies the same rules and raises the same :class:`~opmodel.errors.InvalidInput`
 
 from __future__ import annotations
 
+import calendar
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -31,6 +32,8 @@ BENEFIT_KINDS: Final = get_args(BenefitKind)
 RATINGS: Final = get_args(Rating)
 
 PENNY: Final = Decimal("0.01")
+#: Amounts are held in whole pence in 64-bit read-model columns; a quadrillion pounds is ample.
+MAX_POUNDS: Final = Decimal(10) ** 15
 
 _MONEY = re.compile(
     r"""^\s*£?\s*
@@ -72,6 +75,10 @@ def parse_money(text: str | int | float | Decimal, *, what: str = "amount") -> D
         raise InvalidInput(f"{what} {text!r} is not an amount of money") from exc
     scale = match["scale"].lower() if match["scale"] else None
     pounds = number * _SCALES[scale]
+    if pounds >= MAX_POUNDS:
+        raise InvalidInput(
+            f"{what} {text!r} is larger than opmodel can hold (under £{MAX_POUNDS:,} in all)"
+        )
     if pounds != pounds.quantize(PENNY):
         raise InvalidInput(f"{what} {text!r} has a fraction of a penny; round it to pence")
     return pounds.quantize(PENNY)
@@ -155,12 +162,13 @@ def add_months(start: date, months: int) -> date:
     month_index = start.month - 1 + months
     year = start.year + month_index // 12
     month = month_index % 12 + 1
-    day = start.day
-    while True:
-        try:
-            return date(year, month, day)
-        except ValueError:
-            day -= 1
+    if not date.min.year <= year <= date.max.year:
+        raise InvalidInput(
+            f"{start} plus {months} months falls outside the calendar opmodel can hold "
+            f"(years {date.min.year} to {date.max.year})"
+        )
+    last_day = calendar.monthrange(year, month)[1]
+    return date(year, month, min(start.day, last_day))
 
 
 @dataclass(frozen=True)

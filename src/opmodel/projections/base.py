@@ -47,7 +47,7 @@ projection_tracking = Table(
     Column("position", Integer, nullable=False),
 )
 
-#: Events of these aggregates are bookkeeping (code index, numbering), not the model.
+#: Events of these aggregates are bookkeeping (code index, numbering): they change no model.
 INTERNAL_AGGREGATES = frozenset({"DepartmentCode", "DecisionNumbering"})
 
 BASE_FIELDS = frozenset(

@@ -6,9 +6,9 @@ Rows are keyed by position. Each row also lists the things it touches
 whatever code it had at the time. ``history_names`` keeps every name or code
 a thing has had, so an old code (``BEIS``) still finds its history.
 
-Bookkeeping events (the department-code index, decision numbering) are in
-the store and the ledger but not in this history: they say nothing an auditor
-does not already read in the department's and decision's own events.
+Every stored event has a row, bookkeeping included (the department-code
+index, decision numbering, import records), so every position a write reports
+can be found here.
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ from sqlalchemy import (
 )
 
 from opmodel.errors import NotFound
-from opmodel.projections.base import INTERNAL_AGGREGATES, Envelope, Operation, dumps
+from opmodel.projections.base import Envelope, Operation, dumps
 from opmodel.projections.summaries import subject_kind, summarise
 
 metadata = MetaData()
@@ -99,8 +99,6 @@ class HistoryProjection:
     def operations(self, conn: Connection, batch: Sequence[Envelope]) -> Iterable[Operation]:
         names = _Names(conn, batch)
         for envelope in batch:
-            if envelope.aggregate in INTERNAL_AGGREGATES:
-                continue
             yield from names.learn(envelope)
             meta = envelope.meta
             yield (
@@ -196,6 +194,10 @@ def _new_key(envelope: Envelope) -> str | None:
             return f"DEC-{event.number:04d}"
         case ("ImportBatch", "Imported"):
             return str(event.sha256[:12])
+        case ("DepartmentCode", "Claimed"):
+            return str(event.code)
+        case ("DecisionNumbering", "Started"):
+            return "decisions"
     return None
 
 

@@ -16,8 +16,8 @@ _KINDS = {
     "Department": "department",
     "Contract": "contract",
     "Decision": "decision",
-    "DepartmentCode": "department-code",
-    "DecisionNumbering": "decision-numbering",
+    "DepartmentCode": "code",
+    "DecisionNumbering": "numbering",
     "ImportBatch": "import",
 }
 
@@ -136,6 +136,17 @@ _SUMMARIES: dict[tuple[str, str], Callable[[Any, str], str]] = {
     ),
     ("Contract", "Corrected"): lambda e, me: f"Contract {me} was corrected: {_changes(e)}.",
     ("Contract", "Terminated"): lambda e, me: f"Contract {me} was terminated.",
+    ("DepartmentCode", "Claimed"): lambda e, me: f"Code {e.code} was assigned to a department.",
+    ("DepartmentCode", "Reclaimed"): lambda e, me: (
+        f"Code {me} was assigned to a newly registered department."
+    ),
+    ("DepartmentCode", "Released"): lambda e, me: (
+        f"Code {me} was released: its department is now {e.recoded_to}."
+    ),
+    ("DecisionNumbering", "Started"): lambda e, me: "Decision numbering started.",
+    ("DecisionNumbering", "NumberIssued"): lambda e, me: (
+        f"Decision number DEC-{e.number:04d} was issued."
+    ),
     ("ImportBatch", "Imported"): lambda e, me: (
         f"Import file {e.filename} ({e.entries} entries, sha256 {e.sha256[:12]}) was applied."
     ),
