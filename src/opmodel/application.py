@@ -381,9 +381,6 @@ class OperatingModel(Application[UUID]):
 
     # --- contracts -------------------------------------------------------------
 
-    def _check_new_contract(self, uow: UnitOfWork, ref: str) -> Contract | None:
-        return uow.get(Contract, Contract.create_id(ref))
-
     def tender_contract(
         self,
         uow: UnitOfWork,
@@ -397,7 +394,7 @@ class OperatingModel(Application[UUID]):
     ) -> None:
         """Record a published contract notice."""
         found = self.cluster(uow, cluster)
-        existing = self._check_new_contract(uow, ref)
+        existing = uow.get(Contract, Contract.create_id(ref))
         if existing is not None:
             raise ContractAlreadyExists(
                 f"contract {existing.ref} already exists ({existing.status})", contract=ref
@@ -429,7 +426,7 @@ class OperatingModel(Application[UUID]):
         partner = self.contract(uow, bundled_with) if bundled_with is not None else None
         if partner is not None and Contract.create_id(ref) == partner.id:
             raise InvalidInput(f"contract {ref} cannot be bundled with itself", contract=ref)
-        contract = self._check_new_contract(uow, ref)
+        contract = uow.get(Contract, Contract.create_id(ref))
         if contract is not None and contract.bundled_with is not None:
             # Bundled while tendered: the award keeps that bundle (or names it again).
             existing = self.contract(uow, contract.bundled_with)

@@ -20,7 +20,7 @@ from typing import Any, Protocol
 
 from sqlalchemy import Connection, Engine, create_engine, event, select, text
 
-from opmodel.application import OperatingModel, Saved, UnitOfWork
+from opmodel.application import OperatingModel, UnitOfWork
 from opmodel.commands import Command
 from opmodel.domain import ImportBatch
 from opmodel.domain.values import Meta
@@ -356,12 +356,6 @@ class Service:
                 )
             ).first()
         return f" at position {row.position}" if row else ""
-
-    def run_work(self, work: Callable[[UnitOfWork], Any]) -> tuple[Any, Saved]:
-        """Run an arbitrary unit of work (for tests and tools)."""
-        result = self.app.execute(work)
-        self.catch_up()
-        return result
 
     # --- reading events -------------------------------------------------------------
 

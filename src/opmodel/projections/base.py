@@ -192,14 +192,6 @@ def advance(conn: Connection, name: str, old: int, new: int) -> None:
         )
 
 
-@dataclass
-class CatchUpReport:
-    """How far a catch-up went."""
-
-    applied: int = 0
-    head: int = 0
-
-
 def batches(
     read: Callable[[int, int], Sequence[Envelope]], start_after: int, size: int
 ) -> Iterator[Sequence[Envelope]]:
