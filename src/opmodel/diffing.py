@@ -56,30 +56,37 @@ def diff_models(before: dict[str, Any], after: dict[str, Any]) -> list[Change]:
     ]
 
 
+def _by_identity(model: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Departments keyed by their lasting id when the model carries ids, else by code."""
+    ids = model.get("department_ids", {})
+    return {ids.get(d["code"], f"code:{d['code']}"): d for d in model["departments"]}
+
+
 def _departments(before: dict[str, Any], after: dict[str, Any]) -> Iterator[Change]:
-    old = {d["code"]: d for d in before["departments"]}
-    new = {d["code"]: d for d in after["departments"]}
-    # A re-code keeps the department's lasting id: compare it under its new code.
-    old_ids = before.get("department_ids", {})
-    new_code_of = {i: c for c, i in after.get("department_ids", {}).items()}
-    for code in sorted(old):
-        renamed = new_code_of.get(old_ids.get(code))
-        if renamed is not None and renamed != code and code not in new:
+    old, new = _by_identity(before), _by_identity(after)
+    ordered = sorted(old.keys() | new.keys(), key=lambda k: (new.get(k) or old[k])["code"])
+    for key in ordered:
+        if key not in old:
+            code = new[key]["code"]
+            where = f" in {new[key]['cluster']}" if new[key]["cluster"] else ""
             yield _change(
-                "department", f"department:{renamed}", "changed",
-                f"{code} was re-coded as {renamed}.", field="code", before=code, after=renamed,
-            )  # fmt: skip
-            old[renamed] = {**old.pop(code), "code": renamed}
-    for code in sorted(old.keys() | new.keys()):
+                "department", f"department:{code}", "added", f"{code} was registered{where}."
+            )
+            continue
+        if key not in new:
+            code = old[key]["code"]
+            yield _change(
+                "department", f"department:{code}", "removed", f"{code} is no longer registered."
+            )
+            continue
+        a, b = old[key], new[key]
+        code = b["code"]
         subject = f"department:{code}"
-        if code not in old:
-            where = f" in {new[code]['cluster']}" if new[code]["cluster"] else ""
-            yield _change("department", subject, "added", f"{code} was registered{where}.")
-            continue
-        if code not in new:
-            yield _change("department", subject, "removed", f"{code} is no longer registered.")
-            continue
-        a, b = old[code], new[code]
+        if a["code"] != code:
+            yield _change(
+                "department", subject, "changed", f"{a['code']} was re-coded as {code}.",
+                field="code", before=a["code"], after=code,
+            )  # fmt: skip
         if a["cluster"] != b["cluster"]:
             if a["cluster"] is None:
                 text = f"{code} joined {b['cluster']}."
@@ -94,6 +101,19 @@ def _departments(before: dict[str, Any], after: dict[str, Any]) -> Iterator[Chan
         yield from _field_changes("department", subject, code, a, b, _DEPARTMENT_FIELDS)
 
 
+def _same_department(before: dict[str, Any], after: dict[str, Any], a: Any, b: Any) -> bool:
+    """Whether two codes name the same department (a re-code keeps its lasting id)."""
+    if a == b:
+        return True
+    ids_a, ids_b = before.get("department_ids", {}), after.get("department_ids", {})
+    return (
+        a is not None
+        and b is not None
+        and ids_a.get(a) is not None
+        and ids_a.get(a) == ids_b.get(b)
+    )
+
+
 def _clusters(before: dict[str, Any], after: dict[str, Any]) -> Iterator[Change]:
     old = {c["name"]: c for c in before["clusters"]}
     new = {c["name"]: c for c in after["clusters"]}
@@ -106,7 +126,7 @@ def _clusters(before: dict[str, Any], after: dict[str, Any]) -> Iterator[Change]
             yield _change("cluster", subject, "removed", f"Cluster {name} no longer exists.")
             continue
         a, b = old[name], new[name]
-        if a["lead"] != b["lead"]:
+        if not _same_department(before, after, a["lead"], b["lead"]):
             yield _change(
                 "cluster", subject, "changed",
                 f"The lead of {name} changed from {_shown(a['lead'], 'lead')} "

@@ -28,7 +28,7 @@ from sqlalchemy import create_engine, func, select
 from opmodel.domain.values import parse_date
 from opmodel.errors import InvalidInput, NotFound, PhaseNotInProgress
 from opmodel.projections.base import INTERNAL_AGGREGATES, Envelope, run_operations
-from opmodel.projections.history import history
+from opmodel.projections.history import history, utc_stamp
 from opmodel.projections.operating_model import (
     OperatingModelProjection,
     clusters,
@@ -92,8 +92,7 @@ def position_recorded_by(service: Service, text: str) -> int:
         if position > head:
             raise NotFound(f"position {position} does not exist yet: the store's head is {head}")
         return position
-    moment = parse_moment(value).astimezone(UTC)
-    stamp = moment.isoformat().replace("+00:00", "Z")
+    stamp = utc_stamp(parse_moment(value))
     with service.connect() as conn:
         found = conn.execute(
             select(func.max(history.c.position)).where(history.c.recorded_at <= stamp)

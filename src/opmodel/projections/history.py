@@ -105,7 +105,7 @@ class HistoryProjection:
                 S_HISTORY,
                 {
                     "position": envelope.position,
-                    "recorded_at": _utc(envelope.recorded_at),
+                    "recorded_at": utc_stamp(envelope.recorded_at),
                     "effective": meta.effective,
                     "actor": meta.actor,
                     "reason": meta.reason,
@@ -121,8 +121,9 @@ class HistoryProjection:
                 yield S_REF, {"position": envelope.position, "ref": ref}
 
 
-def _utc(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+def utc_stamp(moment: datetime) -> str:
+    """A fixed-width UTC timestamp (``2024-01-31T12:00:00.000000Z``): compares as it sorts."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def _refs(envelope: Envelope) -> set[str]:
