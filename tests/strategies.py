@@ -271,6 +271,9 @@ def model_commands(model: Mapping[str, Any]) -> st.SearchStrategy[tuple[str, dic
         ]
     if clusters:
         tendered = [(c, r) for r, (c, k) in contracts.items() if k["status"] == "tendered"]
+        # Clusters that hold contracts (a new award can bundle with one) or business cases.
+        dealing = cased(known_or({c for c, _ in contracts.values()}, any_cluster))
+        with_cases = [name for name, c in clusters.items() if c["business_cases"]]
         unplanned = [p for p in in_range if p not in status_of]
         replannable = phases_where(("planned",))
         for where in (unplanned, replannable):
@@ -313,7 +316,7 @@ def model_commands(model: Mapping[str, Any]) -> st.SearchStrategy[tuple[str, dic
         deals += (1 + bool(tendered)) * [
             st.tuples(
                 st.just("contract award"),
-                known_or(tendered, st.tuples(cluster, new_ref)).flatmap(
+                known_or(tendered, st.tuples(mostly(dealing, cluster), new_ref)).flatmap(
                     lambda where: _args(
                         cluster=st.just(where[0]),
                         ref=st.just(where[1]),
@@ -332,7 +335,7 @@ def model_commands(model: Mapping[str, Any]) -> st.SearchStrategy[tuple[str, dic
         governance += [
             st.tuples(
                 st.just("business-case record"),
-                known_or(clusters, any_cluster).flatmap(
+                known_or(with_cases or clusters, any_cluster).flatmap(
                     lambda name: _args(
                         cluster=cased(st.just(name)),
                         stage=mostly(latest_stage(name), st.sampled_from(["SOC", "OBC", "FBC"])),

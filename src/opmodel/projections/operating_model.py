@@ -562,14 +562,15 @@ def query_model(conn: Connection, *, cluster: str | None = None, on: date) -> di
     ``on`` is the day contract expiry is judged against. ``cluster`` narrows the
     answer to one cluster, its members and the decisions that concern it.
     """
-    cluster_rows = conn.execute(select(clusters).order_by(clusters.c.name)).all()
+    # Sorted in Python, not by SQL collation, so both backends give the same order.
+    cluster_rows = sorted(conn.execute(select(clusters)).all(), key=lambda r: r.name)
     if cluster is not None:
         cluster_rows = [r for r in cluster_rows if r.name_key == cluster.casefold()]
         if not cluster_rows:
             raise NotFound(f"cluster {cluster!r} does not exist", cluster=cluster)
     wanted = {r.id for r in cluster_rows}
 
-    dept_rows = conn.execute(select(departments).order_by(departments.c.code)).all()
+    dept_rows = sorted(conn.execute(select(departments)).all(), key=lambda r: r.code)
     code_of = {r.id: r.code for r in dept_rows}
     name_of_cluster = {r.id: r.name for r in conn.execute(select(clusters.c.id, clusters.c.name))}
 
@@ -601,7 +602,7 @@ def query_model(conn: Connection, *, cluster: str | None = None, on: date) -> di
             )
 
     contracts_of: dict[str, list[dict[str, Any]]] = {cid: [] for cid in wanted}
-    for r in conn.execute(select(contracts).order_by(contracts.c.ref)):
+    for r in sorted(conn.execute(select(contracts)).all(), key=lambda r: r.ref):
         if r.cluster_id in contracts_of:
             contracts_of[r.cluster_id].append(_contract_json(r, on))
 
