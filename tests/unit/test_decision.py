@@ -262,7 +262,7 @@ def test_an_accepted_decision_is_superseded_by_another_linking_both_ways(model: 
     assert len({e.meta.command_id for e in events}) == 1
     assert model.decision(1).status == "superseded"
     assert model.decision(1).superseded_by == "DEC-0002"
-    assert model.decision(2).supersedes == "DEC-0001"
+    assert model.decision(2).supersedes == ["DEC-0001"]
     assert model.decision(2).status == "accepted"
 
 

@@ -67,7 +67,7 @@ class Decision(Entity):
         self.title = title
         self.status = PROPOSED
         self.superseded_by: str | None = None
-        self.supersedes: str | None = None
+        self.supersedes: list[str] = []
 
     @property
     def key(self) -> str:
@@ -125,7 +125,7 @@ class Decision(Entity):
 
     @event(Supersedes)
     def _supersedes(self, supersedes: str, meta: Meta) -> None:
-        self.supersedes = supersedes
+        self.supersedes = [*self.supersedes, supersedes]
 
 
 class DecisionNumbering(Entity):

@@ -24,6 +24,7 @@ from sqlalchemy import (
     Table,
     Text,
     bindparam,
+    case,
     delete,
     insert,
     select,
@@ -118,7 +119,7 @@ decisions = Table(
     Column("consequences", Text),
     Column("status", String(20), nullable=False),
     Column("superseded_by", String(20)),
-    Column("supersedes", String(20)),
+    Column("supersedes", Text),  # the ids it supersedes, comma-separated, in order
 )
 
 decision_concerns = Table(
@@ -213,7 +214,13 @@ S_DECISION_INSERT = insert(decisions)
 S_DECISION_CONCERN = insert(decision_concerns)
 S_DECISION_STATUS = _set(decisions, status=_b("status"))
 S_DECISION_SUPERSEDED = _set(decisions, status="superseded", superseded_by=_b("by"))
-S_DECISION_SUPERSEDES = _set(decisions, supersedes=_b("other"))
+S_DECISION_SUPERSEDES = _set(
+    decisions,
+    supersedes=case(
+        (decisions.c.supersedes.is_(None), _b("other")),
+        else_=decisions.c.supersedes + "," + _b("other"),
+    ),
+)
 S_CASE_DELETE = delete(business_cases).where(
     business_cases.c.cluster_id == _b("cluster"), business_cases.c.stage == _b("stage")
 )
