@@ -134,7 +134,7 @@ def _record(
 ) -> None:
     """Validate, run one write command, and report what was written."""
     from opmodel.commands import build
-    from opmodel.domain.values import parse_date
+    from opmodel import parse_date
     from opmodel.service import make_meta
 
     given = {k: v for k, v in arguments.items() if v is not None and v != ()}
@@ -674,7 +674,7 @@ def show(
 @click.pass_context
 def history(ctx: click.Context, /, as_json: bool, **filters: Any) -> None:
     """Who changed what, when, why, on what evidence (oldest first)."""
-    from opmodel.domain.values import parse_code, parse_date
+    from opmodel import parse_code, parse_date
 
     for key in ("since", "until"):
         if filters[key] is not None:

@@ -10,8 +10,18 @@ The public API::
 """
 
 from opmodel import commands
+from opmodel.domain.values import parse_code, parse_date, parse_money
 from opmodel.errors import OpmodelError
 from opmodel.service import Outcome, Service, make_meta
 
-__all__ = ["OpmodelError", "Outcome", "Service", "commands", "make_meta"]
+__all__ = [
+    "OpmodelError",
+    "Outcome",
+    "Service",
+    "commands",
+    "make_meta",
+    "parse_code",
+    "parse_date",
+    "parse_money",
+]
 __version__ = "0.1.0"
