@@ -214,11 +214,12 @@ S_DECISION_INSERT = insert(decisions)
 S_DECISION_CONCERN = insert(decision_concerns)
 S_DECISION_STATUS = _set(decisions, status=_b("status"))
 S_DECISION_SUPERSEDED = _set(decisions, status="superseded", superseded_by=_b("by"))
+_other = bindparam("b_other", type_=Text)
 S_DECISION_SUPERSEDES = _set(
     decisions,
     supersedes=case(
-        (decisions.c.supersedes.is_(None), _b("other")),
-        else_=decisions.c.supersedes + "," + _b("other"),
+        (decisions.c.supersedes.is_(None), _other),
+        else_=decisions.c.supersedes + "," + _other,
     ),
 )
 S_CASE_DELETE = delete(business_cases).where(
