@@ -16,11 +16,11 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import Connection, Engine, create_engine, event, select, text
 
-from opmodel.application import OperatingModel, UnitOfWork
+from opmodel.application import OperatingModel, Saved, UnitOfWork
 from opmodel.commands import Command
 from opmodel.domain import ImportBatch
 from opmodel.domain.values import Meta
@@ -55,6 +55,8 @@ from opmodel.store import (
 )
 
 BATCH_SIZE = 1000
+
+T = TypeVar("T")
 
 #: The PostgreSQL advisory lock key that serialises creating a store.
 INIT_LOCK = 0x6F706D6F64656C  # "opmodel"
@@ -266,15 +268,20 @@ class Service:
         def work(uow: UnitOfWork) -> tuple[str | None, ...]:
             return tuple(command.run(self.app, uow, meta) for command, meta in items)
 
+        results, saved = self._save(work)
+        command_id = items[0][1].command_id if items else ""
+        return Outcome(command_id, saved.positions, results)
+
+    def _save(self, work: Callable[[UnitOfWork], T]) -> tuple[T, Saved]:
+        """Run a unit of work atomically, then bring the read models up to date."""
         try:
-            results, saved = self.app.execute(work)
+            outcome = self.app.execute(work)
         except OpmodelError:
             raise
         except Exception as exc:
             raise _store_error(self.location, exc) from exc
         self.catch_up()
-        command_id = items[0][1].command_id if items else ""
-        return Outcome(command_id, saved.positions, results)
+        return outcome
 
     def import_file(
         self,
@@ -330,13 +337,7 @@ class Service:
                     progress.advance(1)
             return results
 
-        try:
-            results, saved = self.app.execute(work)
-        except OpmodelError:
-            raise
-        except Exception as exc:
-            raise _store_error(self.location, exc) from exc
-        self.catch_up()
+        results, saved = self._save(work)
         return {
             "file": plan.filename,
             "sha256": plan.sha256,

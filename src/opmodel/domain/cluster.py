@@ -276,23 +276,30 @@ class Cluster(Entity):
                 cluster=self.name,
                 phase=number,
             )
-        if number > 1:
-            before = self.phases.get(number - 1)
-            if before is None or before.started is None:
-                raise PhaseOutOfOrder(
-                    f"phase {self.name}:{number} cannot start before phase "
-                    f"{self.name}:{number - 1} has started",
-                    cluster=self.name,
-                    phase=number,
-                )
-            if meta.effective < before.started:
-                raise PhaseOutOfOrder(
-                    f"phase {self.name}:{number} cannot start on {meta.effective}, before "
-                    f"phase {self.name}:{number - 1} started ({before.started})",
-                    cluster=self.name,
-                    phase=number,
-                )
+        self.check_follows_previous(number, "start", meta.effective)
         self._phase_started(number=number, meta=meta)
+
+    def check_follows_previous(self, number: int, step: str, on: date) -> None:
+        """Rule: phase k starts (completes) only once k-1 has, and not on an earlier date."""
+        if number == 1:
+            return
+        before = self.phases.get(number - 1)
+        done = None if before is None else before.started if step == "start" else before.completed
+        past = "started" if step == "start" else "completed"
+        if done is None:
+            raise PhaseOutOfOrder(
+                f"phase {self.name}:{number} cannot {step} before phase "
+                f"{self.name}:{number - 1} has {past}",
+                cluster=self.name,
+                phase=number,
+            )
+        if on < done:
+            raise PhaseOutOfOrder(
+                f"phase {self.name}:{number} cannot {step} on {on}, before "
+                f"phase {self.name}:{number - 1} {past} ({done})",
+                cluster=self.name,
+                phase=number,
+            )
 
     @event(PhaseStarted)
     def _phase_started(self, number: int, meta: Meta) -> None:
@@ -321,22 +328,7 @@ class Cluster(Entity):
                 cluster=self.name,
                 phase=number,
             )
-        if number > 1:
-            before = self.phases.get(number - 1)
-            if before is None or before.completed is None:
-                raise PhaseOutOfOrder(
-                    f"phase {self.name}:{number} cannot complete before phase "
-                    f"{self.name}:{number - 1} has completed",
-                    cluster=self.name,
-                    phase=number,
-                )
-            if meta.effective < before.completed:
-                raise PhaseOutOfOrder(
-                    f"phase {self.name}:{number} cannot complete on {meta.effective}, before "
-                    f"phase {self.name}:{number - 1} completed ({before.completed})",
-                    cluster=self.name,
-                    phase=number,
-                )
+        self.check_follows_previous(number, "complete", meta.effective)
         self._phase_completed(number=number, meta=meta)
 
     @event(PhaseCompleted)
