@@ -76,6 +76,7 @@ class StoreLocation:
             "POSTGRES_POOL_SIZE": "2",
             "POSTGRES_MAX_OVERFLOW": "2",
             "POSTGRES_LOCK_TIMEOUT": "30",
+            "APPLICATION_RECORDER_TOPIC": "opmodel.pgrecorder:PostgresRecorder",
         }
 
     def sqlalchemy_url(self) -> str:

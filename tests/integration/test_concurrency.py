@@ -87,3 +87,22 @@ def test_the_same_department_joining_two_clusters_at_once_lands_in_exactly_one(
     members = {c["name"]: c["members"] for c in model["clusters"]}
     assert sorted(members.values()) == [[], ["DWP"]]
     assert len([h for h in cli_any.history() if h["event"] == "JoinedCluster"]) == 1
+
+
+@pytest.mark.postgres
+def test_a_large_import_saves_in_one_transaction_on_postgres(postgres_url: str, tmp_path) -> None:
+    """Several megabytes in one save: psycopg's pipeline could stall on this; it must not."""
+    lines = ["version: 1", "defaults: {actor: bulk, effective: 2024-01-01}", "entries:"]
+    lines += [f"  - cluster form: {{name: C{c}}}" for c in range(5)]
+    for n in range(8000):
+        lines.append(f"  - department register: {{code: D{n:05d}, name: Department {n}}}")
+        lines.append(f"  - department join: {{code: D{n:05d}, cluster: C{n % 5}}}")
+    big = tmp_path / "bulk.yaml"
+    big.write_text("\n".join(lines) + "\n")
+    result = _opmodel(postgres_url, "import", str(big), "--json")
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout)
+    assert summary["entries"] == 16005
+    assert summary["last_position"] == summary["events"] == 1 + 5 + 8000 * 4
+    show = json.loads(_opmodel(postgres_url, "show", "--json").stdout)
+    assert sum(len(c["members"]) for c in show["clusters"]) == 8000
