@@ -133,8 +133,8 @@ def _record(
     ctx: click.Context, name: str, arguments: dict[str, Any], options: dict[str, Any]
 ) -> None:
     """Validate, run one write command, and report what was written."""
-    from opmodel.commands import build
     from opmodel import parse_date
+    from opmodel.commands import build
     from opmodel.service import make_meta
 
     given = {k: v for k, v in arguments.items() if v is not None and v != ()}
