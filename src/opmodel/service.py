@@ -300,6 +300,9 @@ class Service:
             return make_meta(**{**given, **{k: v for k, v in fields.items() if v is not None}})
 
         plan = plan_import(path, meta_for, command_id=command_id)
+        # Refuse a second import before showing progress; the unit of work checks
+        # again, atomically, in case another writer imports the file meanwhile.
+        self.app.execute(lambda uow: self._refuse_if_imported(uow, plan.sha256, plan.filename))
         if progress is not None:
             progress.start(len(plan.items))
         first = plan.items[0][1]
@@ -311,14 +314,7 @@ class Service:
         )
 
         def work(uow: UnitOfWork) -> list[str | None]:
-            existing = uow.get(ImportBatch, ImportBatch.create_id(plan.sha256))
-            if existing is not None:
-                raise AlreadyImported(
-                    f"import file {plan.filename} (sha256 {plan.sha256[:12]}…) was already "
-                    f"imported {existing.created_on:%Y-%m-%d %H:%M:%S} UTC"
-                    f"{self._import_position(plan.sha256)}; nothing was written",
-                    sha256=plan.sha256,
-                )
+            self._refuse_if_imported(uow, plan.sha256, plan.filename)
             uow.stage(
                 ImportBatch(
                     sha256=plan.sha256,
@@ -348,6 +344,16 @@ class Service:
             "last_position": saved.head,
             "decisions": [r for r in results if r],
         }
+
+    def _refuse_if_imported(self, uow: UnitOfWork, sha256: str, filename: str) -> None:
+        existing = uow.get(ImportBatch, ImportBatch.create_id(sha256))
+        if existing is not None:
+            raise AlreadyImported(
+                f"import file {filename} (sha256 {sha256[:12]}…) was already "
+                f"imported {existing.created_on:%Y-%m-%d %H:%M:%S} UTC"
+                f"{self._import_position(sha256)}; nothing was written",
+                sha256=sha256,
+            )
 
     def _import_position(self, sha256: str) -> str:
         with self.connect() as conn:
