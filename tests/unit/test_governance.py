@@ -47,7 +47,7 @@ class Model:
 
     def stages(self) -> dict[str, str]:
         cluster: Cluster = self.app.repository.get(Cluster.create_id("Synergy"))
-        return {stage: str(case["status"]) for stage, case in cluster.business_cases.items()}
+        return {stage: case.status for stage, case in cluster.business_cases.items()}
 
 
 def names(events: list[Any]) -> list[str]:

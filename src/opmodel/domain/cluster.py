@@ -47,6 +47,16 @@ class Phase:
     onboarded: list[UUID] = field(default_factory=list)
 
 
+@dataclass
+class BusinessCase:
+    """The latest record of one business case stage."""
+
+    status: str
+    cost: Decimal | None = None
+    benefits: Decimal | None = None
+    period_years: int | None = None
+
+
 class Cluster(Entity):
     """A group of departments moving onto one shared platform, led by one of them."""
 
@@ -129,7 +139,7 @@ class Cluster(Entity):
         self.lead: UUID | None = None
         self.phases: dict[int, Phase] = {}
         self.onboarded: set[UUID] = set()
-        self.business_cases: dict[str, dict[str, object]] = {}
+        self.business_cases: dict[str, BusinessCase] = {}
 
     # --- membership --------------------------------------------------------
 
@@ -393,11 +403,11 @@ class Cluster(Entity):
         approval recorded without repeating them keeps what was submitted.
         """
         self.check_business_case_order(stage)
-        previous = self.business_cases.get(stage, {})
-        cost = cost if cost is not None else previous.get("cost")  # type: ignore[assignment]
-        benefits = benefits if benefits is not None else previous.get("benefits")  # type: ignore[assignment]
+        previous = self.business_cases.get(stage) or BusinessCase(status="none")
+        cost = cost if cost is not None else previous.cost
+        benefits = benefits if benefits is not None else previous.benefits
         if period_years is None:
-            period_years = previous.get("period_years")  # type: ignore[assignment]
+            period_years = previous.period_years
         self._business_case_recorded(
             stage=stage,
             status=status,
@@ -418,7 +428,8 @@ class Cluster(Entity):
                     cluster=self.name,
                     stage=stage,
                 )
-        if self.business_cases.get(stage, {}).get("status") == "approved":
+        current = self.business_cases.get(stage)
+        if current is not None and current.status == "approved":
             raise BusinessCaseOutOfOrder(
                 f"the {stage} business case of cluster {self.name} is already approved; "
                 f"record the next stage instead",
@@ -436,12 +447,7 @@ class Cluster(Entity):
         period_years: int | None,
         meta: Meta,
     ) -> None:
-        self.business_cases[stage] = {
-            "status": status,
-            "cost": cost,
-            "benefits": benefits,
-            "period_years": period_years,
-        }
+        self.business_cases[stage] = BusinessCase(status, cost, benefits, period_years)
 
     def grant_funding(self, amount: Decimal, meta: Meta) -> None:
         """Record a funding envelope granted to the cluster."""
