@@ -97,12 +97,16 @@ class HistoryProjection:
     metadata: ClassVar[MetaData] = metadata
 
     def operations(self, conn: Connection, batch: Sequence[Envelope]) -> Iterable[Operation]:
+        # Rows go to each table together (one executemany per table and batch):
+        # a batch's rows are independent of one another, and labels are read once,
+        # at the batch's start, then kept in memory while its events are summarised.
         names = _Names(conn, batch)
+        rows: list[dict[str, object]] = []
+        refs: list[dict[str, object]] = []
         for envelope in batch:
-            yield from names.learn(envelope)
+            names.learn(envelope)
             meta = envelope.meta
-            yield (
-                S_HISTORY,
+            rows.append(
                 {
                     "position": envelope.position,
                     "recorded_at": utc_stamp(envelope.recorded_at),
@@ -115,10 +119,17 @@ class HistoryProjection:
                     "event": envelope.name,
                     "summary": summarise(envelope, names.label),
                     "data": dumps(envelope.data()),
-                },
+                }
             )
-            for ref in sorted(_refs(envelope)):
-                yield S_REF, {"position": envelope.position, "ref": ref}
+            refs.extend({"position": envelope.position, "ref": r} for r in sorted(_refs(envelope)))
+        yield from ((S_NAME, row) for row in names.new_names)
+        yield from ((S_LABEL_DELETE, {"b_id": ident}) for ident in names.new_labels)
+        yield from (
+            (S_LABEL_INSERT, {"id": ident, "label": label})
+            for ident, label in names.new_labels.items()
+        )
+        yield from ((S_HISTORY, row) for row in rows)
+        yield from ((S_REF, row) for row in refs)
 
 
 def utc_stamp(moment: datetime) -> str:
@@ -156,6 +167,8 @@ class _Names:
                 if value is not None:
                     ids.add(value.hex)
         self._labels: dict[str, str] = {}
+        self.new_names: list[dict[str, str]] = []
+        self.new_labels: dict[str, str] = {}
         rows = conn.execute(select(history_labels).where(history_labels.c.id.in_(ids)))
         for row in rows:
             self._labels[row.id] = row.label
@@ -167,18 +180,16 @@ class _Names:
     def subject(self, envelope: Envelope) -> str:
         return f"{subject_kind(envelope)}:{self.label(envelope.originator_id)}"
 
-    def learn(self, envelope: Envelope) -> Iterable[Operation]:
-        """Record the name a created or re-coded thing has from now on."""
+    def learn(self, envelope: Envelope) -> None:
+        """Note the name a created or re-coded thing has from now on."""
         key = _new_key(envelope)
         if key is None:
             return
-        kind = subject_kind(envelope)
         ident = envelope.originator_id.hex
         self._labels[ident] = key
-        # Every key a thing has had stays findable; the label is its latest.
-        yield S_NAME, {"kind": kind, "key": key.casefold(), "id": ident}
-        yield S_LABEL_DELETE, {"b_id": ident}
-        yield S_LABEL_INSERT, {"id": ident, "label": key}
+        # Every key a thing has had stays findable; its label is the latest.
+        self.new_names.append({"kind": subject_kind(envelope), "key": key.casefold(), "id": ident})
+        self.new_labels[ident] = key
 
 
 def _new_key(envelope: Envelope) -> str | None:
