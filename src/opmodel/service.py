@@ -16,12 +16,11 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from sqlalchemy import Connection, Engine, create_engine, event, select, text
 
 from opmodel.application import OperatingModel, Saved, UnitOfWork
-from opmodel.commands import Command
 from opmodel.domain import ImportBatch
 from opmodel.domain.values import Meta
 from opmodel.errors import (
@@ -31,7 +30,6 @@ from opmodel.errors import (
     OpmodelError,
     StoreUnavailable,
 )
-from opmodel.importer import name_entry, plan_import
 from opmodel.projections import PROJECTIONS, Projection
 from opmodel.projections.base import (
     Envelope,
@@ -53,6 +51,9 @@ from opmodel.store import (
     postgres_guards,
     sqlite_store_exists,
 )
+
+if TYPE_CHECKING:
+    from opmodel.commands import Command
 
 BATCH_SIZE = 1000
 
@@ -293,6 +294,8 @@ class Service:
         progress: Progress | None = None,
     ) -> dict[str, Any]:
         """Validate a whole import file, then apply it as one atomic change (once only)."""
+        from opmodel.importer import name_entry, plan_import
+
         command_id = uuid.uuid4().hex
 
         def meta_for(**fields: Any) -> Meta:
