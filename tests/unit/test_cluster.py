@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
 
 import pytest
 
-from opmodel.application import OperatingModel, UnitOfWork
+from opmodel.application import UnitOfWork
 from opmodel.domain import Cluster, Department
 from opmodel.errors import (
     AlreadyInCluster,
@@ -18,7 +17,6 @@ from opmodel.errors import (
     LeadMustBeMember,
     NotFound,
     NotInCluster,
-    OpmodelError,
     PhaseAlreadyCompleted,
     PhaseAlreadyStarted,
     PhaseNotInProgress,
@@ -26,39 +24,11 @@ from opmodel.errors import (
     PhaseOutOfRange,
     PhaseRuleBreached,
 )
-from opmodel.service import make_meta
-
-DAY = date(2023, 2, 1)
+from tests.unit.support import DAY, AppModel
 
 
-class Model:
+class Model(AppModel):
     """The operating model on an in-memory store, driven command by command."""
-
-    def __init__(self) -> None:
-        self.app = OperatingModel(env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
-
-    def head(self) -> int:
-        return self.app.recorder.max_notification_id() or 0
-
-    def when(self, command: str, *args: Any, on: date = DAY) -> list[Any]:
-        """Run ``app.<command>(uow, *args, meta)``; the events it wrote, in order."""
-        method = getattr(self.app, command)
-        meta = make_meta(effective=on, actor="tester")
-        _, saved = self.app.execute(lambda uow: method(uow, *args, meta))
-        written = self.app.recorder.select_notifications(start=1, limit=1000)
-        return [self.app.mapper.to_domain_event(n) for n in written if n.id in saved.positions]
-
-    def names(self, command: str, *args: Any, on: date = DAY) -> list[str]:
-        """The class names of the events a command wrote."""
-        return [type(e).__qualname__ for e in self.when(command, *args, on=on)]
-
-    def rejects(self, error: type[OpmodelError], command: str, *args: Any, on: date = DAY) -> Any:
-        """Run a command that must fail with ``error`` and write nothing; the error."""
-        before = self.head()
-        with pytest.raises(error) as raised:
-            self.when(command, *args, on=on)
-        assert self.head() == before, "a rejected command wrote events"
-        return raised.value
 
     # --- given ------------------------------------------------------------
 
