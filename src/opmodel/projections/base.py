@@ -18,10 +18,13 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, fields
 from datetime import date, datetime
 from decimal import Decimal
+from functools import cached_property
+from operator import itemgetter
 from typing import Any, ClassVar, Protocol
 from uuid import UUID
 
 from sqlalchemy import (
+    ClauseElement,
     Column,
     Connection,
     Executable,
@@ -66,12 +69,12 @@ class Envelope:
     @property
     def aggregate(self) -> str:
         """The aggregate class name (``Cluster``)."""
-        return type(self.event).__qualname__.split(".")[0]
+        return _names_of(type(self.event))[0]
 
     @property
     def name(self) -> str:
         """The event class name (``LeadDesignated``)."""
-        return type(self.event).__name__
+        return _names_of(type(self.event))[1]
 
     @property
     def meta(self) -> Meta:
@@ -88,33 +91,69 @@ class Envelope:
         originator: UUID = self.event.originator_id
         return originator
 
+    @cached_property
+    def ident(self) -> str:
+        """The originator id as 32 hex digits, as the read models store it."""
+        return self.event.originator_id.hex  # type: ignore[no-any-return]
+
+    def fields(self) -> dict[str, Any]:
+        """The event's own fields (not the envelope's: id, version, time, meta), as held."""
+        event = self.event
+        return {name: getattr(event, name) for name in _names_of(type(event))[2]}
+
     def data(self) -> dict[str, Any]:
         """The event's own fields as plain JSON values."""
-        return {
-            f.name: plain(getattr(self.event, f.name))
-            for f in fields(self.event)
-            if f.name not in BASE_FIELDS
-        }
+        return {name: plain(value) for name, value in self.fields().items()}
+
+
+_CLASS_NAMES: dict[type, tuple[str, str, tuple[str, ...]]] = {}
+
+
+def _names_of(event_class: type) -> tuple[str, str, tuple[str, ...]]:
+    """An event class's aggregate name, own name and data field names (worked out once)."""
+    names = _CLASS_NAMES.get(event_class)
+    if names is None:
+        own = tuple(f.name for f in fields(event_class) if f.name not in BASE_FIELDS)
+        names = (event_class.__qualname__.split(".")[0], event_class.__name__, own)
+        _CLASS_NAMES[event_class] = names
+    return names
 
 
 def plain(value: Any) -> Any:
     """A value as JSON shows it: dates ISO, money two-decimal strings, ids as hex."""
+    if isinstance(value, dict):
+        return {k: plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [plain(v) for v in value]
+    return _plain_leaf(value)
+
+
+def _plain_leaf(value: Any) -> Any:
     if isinstance(value, Decimal):
         return format_money(value)
     if isinstance(value, datetime | date):
         return value.isoformat()
     if isinstance(value, UUID):
         return value.hex
-    if isinstance(value, dict):
-        return {k: plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [plain(v) for v in value]
     return value
 
 
+def _json_default(value: Any) -> Any:
+    converted = _plain_leaf(value)
+    if converted is value:
+        raise TypeError(f"{type(value).__name__} is not a JSON value")
+    return converted
+
+
 def dumps(value: Any) -> str:
-    """Compact, key-sorted JSON of a plain value."""
-    return json.dumps(plain(value), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    """Compact, key-sorted JSON of a value, with :func:`plain`'s conversions.
+
+    The conversions run as the C encoder's ``default`` hook, so only the values
+    that need one pay for a Python call.
+    """
+    return json.dumps(
+        value, default=_json_default, sort_keys=True, separators=(",", ":"), ensure_ascii=False
+    )
 
 
 def pence(amount: Decimal | None) -> int | None:
@@ -137,18 +176,131 @@ class Projection(Protocol):
 
 
 def run_operations(conn: Connection, operations: Iterable[Operation]) -> None:
-    """Execute operations, sending runs of the same statement as one executemany."""
+    """Execute operations in order, sending runs of the same statement as one executemany.
+
+    On SQLite each statement is compiled once per process and its rows go straight
+    to the DBAPI cursor (same SQL, same bind processing, same transaction), which
+    skips SQLAlchemy's per-execution work: a rebuild is ~100,000 small statements,
+    and that work was most of its time. Statements the shortcut cannot run exactly as
+    SQLAlchemy would (Python-side defaults, expanding or renamed binds), and every
+    statement on PostgreSQL, where SQLAlchemy batches inserts into multi-row
+    ``VALUES``, go through ``Connection.execute``.
+    """
+    # Straight to the cursor only inside a transaction SQLAlchemy began, so that the
+    # rows commit or roll back with it.
+    direct = conn.dialect.name == "sqlite" and conn.in_transaction()
+    cursor: Any = None
     pending: list[dict[str, Any]] = []
     current: Executable | None = None
-    for statement, params in operations:
-        if statement is not current and pending:
-            assert current is not None
+
+    def flush() -> None:
+        nonlocal cursor
+        assert current is not None
+        plan = _plan(conn, current, pending[0]) if direct else None
+        if plan is None:
             conn.execute(current, pending)
-            pending = []
-        current = statement
-        pending.append(params)
-    if pending and current is not None:
-        conn.execute(current, pending)
+            return
+        if cursor is None:
+            cursor = conn.connection.cursor()
+        rows = plan.rows(pending)
+        if len(rows) == 1:
+            cursor.execute(plan.sql, rows[0])
+        else:
+            cursor.executemany(plan.sql, rows)
+
+    try:
+        for statement, params in operations:
+            # One executemany needs one statement and the same parameter names.
+            if pending and (statement is not current or params.keys() != pending[0].keys()):
+                flush()
+                pending = []
+            current = statement
+            pending.append(params)
+        if pending:
+            flush()
+    finally:
+        if cursor is not None:
+            cursor.close()
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """A statement compiled for SQLite: its SQL and how to turn parameters into a row."""
+
+    sql: str
+    names: tuple[str, ...]  # the bind names in the order of the SQL's ``?``
+    constants: dict[str, Any]  # binds with a value of their own (``SET status = 'active'``)
+    processors: dict[str, Callable[[Any], Any]]  # bind processors (dates as ISO text)
+
+    def rows(self, pending: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
+        """The positional rows of ``pending`` parameter sets."""
+        names, constants, processors = self.names, self.constants, self.processors
+        if constants:
+            pending = [{**constants, **params} for params in pending]
+        if len(names) == 1:
+            name = names[0]
+            if processors:
+                process = processors[name]
+                return [(process(params[name]),) for params in pending]
+            return [(params[name],) for params in pending]
+        get = itemgetter(*names)
+        rows: list[tuple[Any, ...]] = [get(params) for params in pending]
+        if processors:
+            at = [(names.index(n), p) for n, p in processors.items() if names.count(n) == 1]
+            if len(at) != len(processors):  # a processed bind used twice: do it by name
+                return [
+                    tuple(processors[n](params[n]) if n in processors else params[n] for n in names)
+                    for params in pending
+                ]
+            for i, row in enumerate(rows):
+                values = list(row)
+                for index, process in at:
+                    values[index] = process(values[index])
+                rows[i] = tuple(values)
+        return rows
+
+
+_PLANS: dict[tuple[int, str, tuple[str, ...]], tuple[Executable, _Plan | None]] = {}
+
+
+def _plan(conn: Connection, statement: Executable, params: dict[str, Any]) -> _Plan | None:
+    """The compiled plan of ``statement`` with these parameter names (None: not direct)."""
+    keys = tuple(params)
+    cache_key = (id(statement), conn.dialect.name, keys)
+    cached = _PLANS.get(cache_key)
+    if cached is not None and cached[0] is statement:
+        return cached[1]
+    plan = _compile(conn, statement, keys)
+    _PLANS[cache_key] = (statement, plan)  # keeps the statement alive, so its id is stable
+    return plan
+
+
+def _compile(conn: Connection, statement: Executable, keys: tuple[str, ...]) -> _Plan | None:
+    dialect = conn.dialect
+    if not isinstance(statement, ClauseElement):
+        return None
+    compiled: Any = statement.compile(dialect=dialect, column_keys=list(keys))
+    if (
+        not compiled.positional
+        or compiled.insert_prefetch
+        or compiled.update_prefetch
+        or compiled.escaped_bind_names
+        or any(bind.expanding or bind.callable for bind in compiled.binds.values())
+    ):
+        return None
+    names = tuple(compiled.positiontup)
+    constants: dict[str, Any] = {}
+    processors: dict[str, Callable[[Any], Any]] = {}
+    for name in names:
+        bind = compiled.binds[name]
+        if name not in keys:
+            if bind.required:
+                return None  # SQLAlchemy would refuse it: let it say so
+            constants[name] = bind.value
+        processor = bind.type.dialect_impl(dialect).bind_processor(dialect)
+        if processor is not None:
+            processors[name] = processor
+    return _Plan(compiled.string, names, constants, processors)
 
 
 def tracked_position(conn: Connection, name: str, *, lock: bool = False) -> int:

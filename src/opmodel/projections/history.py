@@ -118,7 +118,7 @@ class HistoryProjection:
                     "subject": names.subject(envelope),
                     "event": envelope.name,
                     "summary": summarise(envelope, names.label),
-                    "data": dumps(envelope.data()),
+                    "data": dumps(envelope.fields()),
                 }
             )
             refs.extend({"position": envelope.position, "ref": r} for r in sorted(_refs(envelope)))
@@ -134,13 +134,14 @@ class HistoryProjection:
 
 def utc_stamp(moment: datetime) -> str:
     """A fixed-width UTC timestamp (``2024-01-31T12:00:00.000000Z``): compares as it sorts."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    utc = moment.astimezone(UTC).replace(tzinfo=None)
+    return utc.isoformat(timespec="microseconds") + "Z"
 
 
 def _refs(envelope: Envelope) -> set[str]:
     """Every thing an event touches, as ``kind:idhex``."""
     event = envelope.event
-    refs = {f"{subject_kind(envelope)}:{envelope.originator_id.hex}"}
+    refs = {f"{subject_kind(envelope)}:{envelope.ident}"}
     for attribute, kind in (
         ("cluster_id", "cluster"),
         ("from_cluster_id", "cluster"),
@@ -160,7 +161,7 @@ class _Names:
     """Names and codes of things, as of the event being summarised."""
 
     def __init__(self, conn: Connection, batch: Sequence[Envelope]) -> None:
-        ids = {e.originator_id.hex for e in batch}
+        ids = {e.ident for e in batch}
         for e in batch:
             for attribute in ("cluster_id", "department_id", "parent_id"):
                 value = getattr(e.event, attribute, None)
@@ -174,18 +175,19 @@ class _Names:
             self._labels[row.id] = row.label
 
     def label(self, aggregate_id: Any) -> str:
-        key = aggregate_id.hex if hasattr(aggregate_id, "hex") else str(aggregate_id)
+        key = aggregate_id if isinstance(aggregate_id, str) else aggregate_id.hex
         return self._labels.get(key, key[:8])
 
     def subject(self, envelope: Envelope) -> str:
-        return f"{subject_kind(envelope)}:{self.label(envelope.originator_id)}"
+        ident = envelope.ident
+        return f"{subject_kind(envelope)}:{self._labels.get(ident, ident[:8])}"
 
     def learn(self, envelope: Envelope) -> None:
         """Note the name a created or re-coded thing has from now on."""
         key = _new_key(envelope)
         if key is None:
             return
-        ident = envelope.originator_id.hex
+        ident = envelope.ident
         self._labels[ident] = key
         # Every key a thing has had stays findable; its label is the latest.
         self.new_names.append({"kind": subject_kind(envelope), "key": key.casefold(), "id": ident})

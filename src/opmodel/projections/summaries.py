@@ -43,7 +43,7 @@ def _months(n: int | None) -> str:
 def summarise(envelope: Envelope, label: Label) -> str:
     """One sentence saying what the event recorded."""
     e = envelope.event
-    me = label(envelope.originator_id)
+    me = label(envelope.ident)
     key = (envelope.aggregate, envelope.name)
     describe = _SUMMARIES.get(key)
     if describe is None:
