@@ -18,9 +18,8 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, fields
 from datetime import date, datetime
 from decimal import Decimal
-from functools import cached_property
 from operator import itemgetter
-from typing import Any, ClassVar, Protocol
+from typing import Any, ClassVar, NamedTuple, Protocol
 from uuid import UUID
 
 from sqlalchemy import (
@@ -58,9 +57,11 @@ BASE_FIELDS = frozenset(
 )
 
 
-@dataclass(frozen=True)
-class Envelope:
-    """One stored event as read models see it: its position and the domain event."""
+class Envelope(NamedTuple):
+    """One stored event as read models see it: its position and the domain event.
+
+    A named tuple, because a rebuild makes one per stored event.
+    """
 
     position: int
     event: Any
@@ -91,7 +92,7 @@ class Envelope:
         originator: UUID = self.event.originator_id
         return originator
 
-    @cached_property
+    @property
     def ident(self) -> str:
         """The originator id as 32 hex digits, as the read models store it."""
         return self.event.originator_id.hex  # type: ignore[no-any-return]

@@ -101,27 +101,33 @@ class HistoryProjection:
         # a batch's rows are independent of one another, and labels are read once,
         # at the batch's start, then kept in memory while its events are summarised.
         names = _Names(conn, batch)
+        labels = names.labels
         rows: list[dict[str, object]] = []
         refs: list[dict[str, object]] = []
         for envelope in batch:
-            names.learn(envelope)
-            meta = envelope.meta
+            event = envelope.event
+            ident = event.originator_id.hex
+            kind = subject_kind(envelope)
+            names.learn(envelope, ident, kind)
+            me = labels.get(ident, ident[:8])
+            meta = event.meta
+            position = envelope.position
             rows.append(
                 {
-                    "position": envelope.position,
-                    "recorded_at": utc_stamp(envelope.recorded_at),
+                    "position": position,
+                    "recorded_at": utc_stamp(event.timestamp),
                     "effective": meta.effective,
                     "actor": meta.actor,
                     "reason": meta.reason,
                     "source": meta.source,
                     "command_id": meta.command_id,
-                    "subject": names.subject(envelope),
+                    "subject": f"{kind}:{me}",
                     "event": envelope.name,
-                    "summary": summarise(envelope, names.label),
+                    "summary": summarise(envelope, names.label, me=me),
                     "data": dumps(envelope.fields()),
                 }
             )
-            refs.extend({"position": envelope.position, "ref": r} for r in sorted(_refs(envelope)))
+            refs.extend({"position": position, "ref": r} for r in sorted(_refs(event, ident, kind)))
         yield from ((S_NAME, row) for row in names.new_names)
         yield from ((S_LABEL_DELETE, {"b_id": ident}) for ident in names.new_labels)
         yield from (
@@ -138,10 +144,9 @@ def utc_stamp(moment: datetime) -> str:
     return utc.isoformat(timespec="microseconds") + "Z"
 
 
-def _refs(envelope: Envelope) -> set[str]:
-    """Every thing an event touches, as ``kind:idhex``."""
-    event = envelope.event
-    refs = {f"{subject_kind(envelope)}:{envelope.ident}"}
+def _refs(event: Any, ident: str, kind: str) -> set[str]:
+    """Every thing an event touches, as ``kind:idhex`` (``ident`` and ``kind``: its own)."""
+    refs = {f"{kind}:{ident}"}
     for attribute, kind in (
         ("cluster_id", "cluster"),
         ("from_cluster_id", "cluster"),
@@ -167,30 +172,25 @@ class _Names:
                 value = getattr(e.event, attribute, None)
                 if value is not None:
                     ids.add(value.hex)
-        self._labels: dict[str, str] = {}
+        self.labels: dict[str, str] = {}  # id hex -> the name or code it goes by
         self.new_names: list[dict[str, str]] = []
         self.new_labels: dict[str, str] = {}
         rows = conn.execute(select(history_labels).where(history_labels.c.id.in_(ids)))
         for row in rows:
-            self._labels[row.id] = row.label
+            self.labels[row.id] = row.label
 
     def label(self, aggregate_id: Any) -> str:
         key = aggregate_id if isinstance(aggregate_id, str) else aggregate_id.hex
-        return self._labels.get(key, key[:8])
+        return self.labels.get(key, key[:8])
 
-    def subject(self, envelope: Envelope) -> str:
-        ident = envelope.ident
-        return f"{subject_kind(envelope)}:{self._labels.get(ident, ident[:8])}"
-
-    def learn(self, envelope: Envelope) -> None:
+    def learn(self, envelope: Envelope, ident: str, kind: str) -> None:
         """Note the name a created or re-coded thing has from now on."""
         key = _new_key(envelope)
         if key is None:
             return
-        ident = envelope.ident
-        self._labels[ident] = key
+        self.labels[ident] = key
         # Every key a thing has had stays findable; its label is the latest.
-        self.new_names.append({"kind": subject_kind(envelope), "key": key.casefold(), "id": ident})
+        self.new_names.append({"kind": kind, "key": key.casefold(), "id": ident})
         self.new_labels[ident] = key
 
 

@@ -40,10 +40,11 @@ def _months(n: int | None) -> str:
     return f"{n} month" + ("" if n == 1 else "s")
 
 
-def summarise(envelope: Envelope, label: Label) -> str:
-    """One sentence saying what the event recorded."""
+def summarise(envelope: Envelope, label: Label, *, me: str | None = None) -> str:
+    """One sentence saying what the event recorded (``me``: its subject's label, if known)."""
     e = envelope.event
-    me = label(envelope.ident)
+    if me is None:
+        me = label(envelope.ident)
     key = (envelope.aggregate, envelope.name)
     describe = _SUMMARIES.get(key)
     if describe is None:
