@@ -8,9 +8,16 @@ from opmodel.projections.base import Envelope, Projection
 from opmodel.projections.history import HistoryProjection
 from opmodel.projections.ledger import LedgerProjection
 from opmodel.projections.operating_model import OperatingModelProjection
+from opmodel.projections.timeline import TimelineProjection
 
 PROJECTIONS: dict[str, Projection] = {
-    p.name: p for p in (OperatingModelProjection(), HistoryProjection(), LedgerProjection())
+    p.name: p
+    for p in (
+        OperatingModelProjection(),
+        HistoryProjection(),
+        LedgerProjection(),
+        TimelineProjection(),
+    )
 }
 
 __all__ = [
@@ -20,4 +27,5 @@ __all__ = [
     "LedgerProjection",
     "OperatingModelProjection",
     "Projection",
+    "TimelineProjection",
 ]

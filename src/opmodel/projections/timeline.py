@@ -1,0 +1,143 @@
+"""The timeline read model: when each model event takes effect, for time travel to select by.
+
+One row per stored event that time travel applies (every event but the
+bookkeeping ones of :data:`~opmodel.projections.base.INTERNAL_AGGREGATES`):
+its position, the thing it is about (originator id and version), its
+effective date and the delivery phase it is about, if any. It is kept like
+every read model (exactly once, in the batch's transaction, rebuilt by
+``projections rebuild``).
+
+:func:`positions_to_apply` answers the selection of SPEC §3 in SQL: the
+positions a past model is built from, in the order to apply them (see
+:mod:`opmodel.timetravel`). A created-event (version 1) takes effect no later
+than any fact about its thing, and a phase's plan no later than the phase's
+first start, completion or go-live; those are the window functions below. The
+answer is used only when the timeline has applied every event up to the
+position asked about; otherwise time travel reads every event instead, so an
+answer never depends on how far behind a read model is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import date
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Connection,
+    Date,
+    Integer,
+    MetaData,
+    Select,
+    String,
+    Table,
+    case,
+    false,
+    func,
+    insert,
+    literal,
+    select,
+)
+
+from opmodel.projections.base import INTERNAL_AGGREGATES, Envelope, Operation, tracked_position
+
+metadata = MetaData()
+
+timeline = Table(
+    "timeline",
+    metadata,
+    Column("position", Integer, primary_key=True, autoincrement=False),
+    Column("originator_id", String(32), nullable=False),
+    Column("originator_version", Integer, nullable=False),
+    Column("effective", Date, nullable=False),
+    # Facts about one delivery phase (plan, start, completion, go-lives): ``id:number``.
+    Column("phase", String(40)),
+    Column("planned", Boolean, nullable=False, server_default=false()),  # a PhasePlanned
+)
+
+#: The cluster events that are about one of its delivery phases (they carry its number).
+PHASE_EVENTS = frozenset({"PhasePlanned", "PhaseStarted", "PhaseCompleted", "DepartmentOnboarded"})
+
+
+def phase_of(envelope: Envelope) -> str | None:
+    """``clusterid:number`` for a fact about a delivery phase, else None."""
+    if envelope.aggregate == "Cluster" and envelope.name in PHASE_EVENTS:
+        return f"{envelope.ident}:{envelope.event.number}"
+    return None
+
+
+S_TIMELINE = insert(timeline)
+
+
+class TimelineProjection:
+    """Position, thing, version and effective date of every model event."""
+
+    name: ClassVar[str] = "timeline"
+    metadata: ClassVar[MetaData] = metadata
+
+    def operations(self, conn: Connection, batch: Sequence[Envelope]) -> Iterable[Operation]:
+        for envelope in batch:
+            if envelope.aggregate in INTERNAL_AGGREGATES:
+                continue
+            event = envelope.event
+            yield (
+                S_TIMELINE,
+                {
+                    "position": envelope.position,
+                    "originator_id": event.originator_id.hex,
+                    "originator_version": event.originator_version,
+                    "effective": event.meta.effective,
+                    "phase": phase_of(envelope),
+                    "planned": envelope.name == "PhasePlanned",
+                },
+            )
+
+
+def positions_to_apply(conn: Connection, up_to: int, as_of: date | None) -> list[int] | None:
+    """The positions that make the model at ``@up_to`` (as of ``as_of``), in applying order.
+
+    ``None`` when the timeline has not applied every event up to ``up_to`` (a store
+    made before the timeline existed, a read model behind, or being rebuilt): the
+    caller then reads the events themselves. Runs in a transaction of its own.
+    """
+    with conn.begin():
+        if up_to <= 0:
+            return []
+        if tracked_position(conn, TimelineProjection.name) < up_to:
+            return None
+        # Hold the table for the rest of the transaction (on PostgreSQL a rebuild's DROP
+        # waits for it), then check again: rows at or below a tracked position never
+        # change until a rebuild, so the selection below sees all of them.
+        conn.execute(select(timeline.c.position).limit(1)).all()
+        if tracked_position(conn, TimelineProjection.name) < up_to:
+            return None
+        return [row[0] for row in conn.execute(_selection(up_to, as_of))]
+
+
+def _selection(up_to: int, as_of: date | None) -> Select[Any]:
+    t = timeline.c
+    if as_of is None:
+        return select(t.position).where(t.position <= up_to).order_by(t.position)
+    # A created-event takes effect on the earliest date of any fact about its thing, and
+    # a phase's plan no later than the phase's earliest start, completion or go-live
+    # (among the events up to ``up_to``); every other event on its own date.
+    earliest = func.min(t.effective).over(partition_by=t.originator_id)
+    # The earliest start, completion or go-live of the phase (plans left out: a re-plan
+    # takes effect on its own date, unless the phase moved on before it).
+    progress = func.min(case((t.planned.is_(False), t.effective))).over(partition_by=t.phase)
+    takes_effect = case(
+        (t.originator_version == 1, earliest),
+        (t.planned & (progress < t.effective), progress),
+        else_=t.effective,
+    )
+    ordered = (
+        select(t.position, takes_effect.label("takes_effect")).where(t.position <= up_to).subquery()
+    )
+    day = literal(as_of, Date)
+    return (
+        select(ordered.c.position)
+        .where(ordered.c.takes_effect <= day)
+        .order_by(ordered.c.takes_effect, ordered.c.position)
+    )
