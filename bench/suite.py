@@ -31,6 +31,14 @@ from bench.measure import (
 )
 from bench.workload import AS_OF_DAY, write_import_file
 
+
+def catch_up_page() -> int:
+    """How many events opmodel's catch-up reads at a time (the bare read's page size)."""
+    from opmodel.service import BATCH_SIZE
+
+    return BATCH_SIZE
+
+
 REPO = Path(__file__).resolve().parent.parent
 STACK = "import eventsourcing.application, sqlalchemy, pydantic, click"
 
@@ -155,6 +163,12 @@ class Suite:
         env = {k: v for k, v in os.environ.items() if not k.startswith("OPMODEL_")}
         env["OPMODEL_ACTOR"] = "bench-runner"
         env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO), env.get("PYTHONPATH", "")) if p)
+        # The warm-up round compiles .pyc files, as an installed program has them. An
+        # inherited PYTHONDONTWRITEBYTECODE would make every timed process compile
+        # opmodel's sources (and the baselines' own module) again; the compiled files
+        # go to the work directory, not into the source tree.
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+        env["PYTHONPYCACHEPREFIX"] = str(workdir / "pycache")
         self.env = env
         self._template: Path | None = None
         self._import_file: Path | None = None
@@ -388,7 +402,7 @@ class Suite:
         bare = self.bare_store()
         baseline = Job(
             f"bare library: select_notifications + to_domain_event, {stats.events:,} events",
-            self.baseline("read", "--store", f"sqlite:///{bare}"),
+            self.baseline("read", "--store", f"sqlite:///{bare}", "--page", str(catch_up_page())),
             check=_json_check(lambda d: d["events"] == stats.events, "bare read"),
         )
         subject = Job(
@@ -408,8 +422,8 @@ class Suite:
                 target=2.5,
                 notes=[
                     "baseline reads the bare library's own store (same event count and "
-                    "size), pages of 1,000 like opmodel's catch-up, in a process importing "
-                    "the same stack"
+                    f"size), pages of {catch_up_page():,} like opmodel's catch-up, in a "
+                    "process importing the same stack"
                 ],
             )
         ]
@@ -800,7 +814,7 @@ class Suite:
             baseline = Job(
                 f"bare library on PostgreSQL: select_notifications + to_domain_event, "
                 f"{events:,} events",
-                self.baseline("read", "--store", bare_url),
+                self.baseline("read", "--store", bare_url, "--page", str(catch_up_page())),
                 check=_events_check(events, "bare read"),
                 timeout=PG_TIMEOUT,
             )

@@ -105,7 +105,27 @@ def _open(ctx: click.Context, *, write: bool) -> Service:
 
 
 def _emit_json(document: Any) -> None:
-    click.echo(json.dumps(document, indent=2, ensure_ascii=False))
+    click.echo(dumps_json(document))
+
+
+def dumps_json(document: Any) -> str:
+    """``document`` as indented JSON: two spaces, keys in the document's order, UTF-8 as is.
+
+    orjson writes what ``json.dumps(indent=2, ensure_ascii=False)`` writes, byte for
+    byte, for opmodel's documents (strings, integers, booleans, nulls, lists,
+    string-keyed mappings, and durations rounded to milliseconds), some twenty
+    times faster: the standard library's C encoder is not used once ``indent`` is
+    given. (The two differ only on floats below 0.0001, ``1e-5`` against ``1e-05``,
+    and on NaN, which opmodel never writes.) Anything orjson refuses (a key that is
+    not a string, an integer beyond 64 bits, a string that is not valid UTF-8)
+    goes through the standard library as before.
+    """
+    import orjson
+
+    try:
+        return orjson.dumps(document, option=orjson.OPT_INDENT_2).decode("utf-8")
+    except TypeError:
+        return json.dumps(document, indent=2, ensure_ascii=False)
 
 
 json_option = click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
@@ -133,7 +153,7 @@ def _record(
     ctx: click.Context, name: str, arguments: dict[str, Any], options: dict[str, Any]
 ) -> None:
     """Validate, run one write command, and report what was written."""
-    from opmodel import parse_date
+    from opmodel import parse_effective
     from opmodel.commands import build
     from opmodel.service import make_meta
 
@@ -141,7 +161,7 @@ def _record(
     command = build(name, given)
     effective = options.get("effective")
     meta = make_meta(
-        effective=parse_date(effective, what="--effective") if effective is not None else None,
+        effective=parse_effective(effective) if effective is not None else None,
         actor=options.get("actor"),
         reason=options.get("reason"),
         source=options.get("source"),
@@ -731,8 +751,9 @@ def audit_verify(
     given = digest or digest_file
     expected = read_digest(given) if given else None
     with _open(ctx, write=False) as service:
-        total = service.head()
-        with progress_bar("verifying", total, enabled=not as_json and total > 50_000) as bar:
+        # --json shows no bar, so it need not open the event store to learn the head.
+        total = 0 if as_json else service.head()
+        with progress_bar("verifying", total, enabled=total > 50_000) as bar:
             report = verify(service, expected, progress=bar)
     if as_json:
         _emit_json(report.as_json())

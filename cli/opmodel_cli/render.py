@@ -1,4 +1,9 @@
-"""Rendering for people: tables and progress bars (rich), imported only when needed."""
+"""Rendering for people: tables and progress bars (rich), imported only when needed.
+
+rich itself is imported only when something is drawn: a command that prints
+JSON (``audit verify --json``) asks for a progress bar it does not show, and
+should not pay for importing rich.
+"""
 
 from __future__ import annotations
 
@@ -6,22 +11,16 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TaskID,
-    TaskProgressColumn,
-    TextColumn,
-    TimeElapsedColumn,
-)
-from rich.table import Table
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.progress import Progress, TaskID
 
 
 def _console() -> Console:
+    from rich.console import Console
+
     return Console(highlight=False, soft_wrap=False)
 
 
@@ -36,6 +35,8 @@ def _gbp(amount: str | None) -> str:
 
 def render_model(model: dict[str, Any]) -> None:
     """The operating model as tables: clusters, then departments, then decisions."""
+    from rich.table import Table
+
     console = _console()
     when = []
     if model.get("as_of"):
@@ -122,6 +123,8 @@ def render_model(model: dict[str, Any]) -> None:
 
 def render_history(rows: list[dict[str, Any]]) -> None:
     """The history as a table, oldest first."""
+    from rich.table import Table
+
     console = _console()
     if not rows:
         console.print("No events match.")
@@ -139,6 +142,8 @@ def render_history(rows: list[dict[str, Any]]) -> None:
 
 def render_status(rows: list[dict[str, Any]]) -> None:
     """Read models against the head."""
+    from rich.table import Table
+
     table = Table(title="Read models", title_justify="left")
     for column in ("read model", "position", "head", "behind"):
         table.add_column(column)
@@ -182,24 +187,34 @@ class _Bar:
             self._progress.stop()
 
 
+def _rich_progress(unit: str) -> Progress:
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TaskProgressColumn,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TaskProgressColumn(),
+        TextColumn("{task.fields[rate]} " + unit + "/s"),
+        TimeElapsedColumn(),
+        console=Console(stderr=True),
+    )
+
+
 @contextmanager
 def progress_bar(
     label: str, total: int | None, *, enabled: bool, unit: str = "events"
 ) -> Iterator[_Bar]:
     """A progress bar on stderr; ``total=None`` waits for ``bar.start(total)``."""
-    progress = (
-        Progress(
-            TextColumn("{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TaskProgressColumn(),
-            TextColumn("{task.fields[rate]} " + unit + "/s"),
-            TimeElapsedColumn(),
-            console=Console(stderr=True),
-        )
-        if enabled
-        else None
-    )
+    progress = _rich_progress(unit) if enabled else None
     bar = _Bar(progress, label)
     if total is not None:
         bar.start(total)

@@ -73,7 +73,9 @@ Rating = Annotated[str, _choice(values.RATINGS, "rating")]
 class Command(BaseModel):
     """A write command: validated input plus how to carry it out."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(
+        frozen=True, extra="forbid", str_strip_whitespace=True, defer_build=True
+    )
 
     name: ClassVar[str]
 

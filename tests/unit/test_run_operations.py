@@ -89,8 +89,7 @@ OPERATIONS: list[Operation] = [
 
 def _tables(conn: Connection) -> list[list[tuple[Any, ...]]]:
     return [
-        [tuple(row) for row in conn.execute(select(t).order_by(t.c.id))]
-        for t in (things, stamped)
+        [tuple(row) for row in conn.execute(select(t).order_by(t.c.id))] for t in (things, stamped)
     ]
 
 

@@ -26,23 +26,24 @@ from __future__ import annotations
 import base64
 import json
 import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-
-from sqlalchemy import select
+from uuid import UUID
 
 from opmodel.audit.canonical import GENESIS, as_bytes, canonical, event_digest, link, parse_digest
 from opmodel.errors import IntegrityFailed, InvalidInput
 from opmodel.projections.base import plain
-from opmodel.projections.ledger import ledger
 
 if TYPE_CHECKING:
     from opmodel.service import Service
 
 READ_BATCH = 5000
 STANDALONE = Path(__file__).with_name("canonical.py")
+
+HEX_DIGITS = "0123456789abcdef"
 
 
 @dataclass
@@ -67,6 +68,8 @@ class Report:
     digest: tuple[int, str] | None = None
     digest_checked: bool = False
     chain: dict[int, str] = field(default_factory=dict, repr=False)
+    #: The recomputed chain hash at the digest's position, when the walk reached it.
+    digest_hash: str | None = field(default=None, repr=False)
 
     @property
     def ok(self) -> bool:
@@ -104,7 +107,7 @@ def read_digest(text: str) -> tuple[int, str]:
 
 
 def _stored(service: Service) -> Iterator[Any]:
-    """Every stored row in position order, from the lowest position there is.
+    """Every stored event's notification in position order, from the lowest position there is.
 
     Positions start at 1; reading with no lower bound also brings out any row a
     forger placed at position 0 or below, so it is checked like any other.
@@ -119,31 +122,102 @@ def _stored(service: Service) -> Iterator[Any]:
         start = batch[-1].id + 1
 
 
-def _ledger_rows(service: Service) -> Iterator[Any]:
-    after = 0
-    while True:
-        with service.connect() as conn:
-            rows = conn.execute(
-                select(ledger)
-                .where(ledger.c.position > after)
-                .order_by(ledger.c.position)
-                .limit(READ_BATCH)
-            ).all()
-        if not rows:
-            return
-        yield from rows
-        after = rows[-1].position
+#: A stored event as verify reads it: position, originator id (32 hex), version, topic, bytes.
+StoredRow = tuple[int, str, int, str, bytes]
+#: A ledger row: position, originator id, version, event sha256, chain hash.
+LedgerRow = tuple[int, str, int, str, str]
 
 
-def _where_ledger_has(service: Service, originator_id: str, version: int) -> int | None:
-    with service.connect() as conn:
-        row = conn.execute(
-            select(ledger.c.position).where(
-                ledger.c.originator_id == originator_id,
-                ledger.c.originator_version == version,
-            )
-        ).first()
-    return None if row is None else int(row.position)
+class _Rows:
+    """The events table and the ledger read with plain SQL on one DBAPI connection.
+
+    ``verify`` deserialises no event, so it reads the rows as the database holds
+    them (no notification objects, no ``UUID`` per row, no SQLAlchemy rows), in
+    pages of :data:`READ_BATCH` by position, inside one read transaction (one
+    snapshot on SQLite).
+    """
+
+    def __init__(self, cursor: Any, service: Service) -> None:
+        self._cursor = cursor
+        location = service.location
+        if location.kind == "sqlite":
+            p, position, events = "?", "rowid", location.events_table
+        else:
+            p, position = "%s", "notification_id"
+            events = f'"{location.schema}".{location.events_table}'
+        columns = f"{position}, originator_id, originator_version, topic, state"
+        self._first_events = f"SELECT {columns} FROM {events} ORDER BY {position} LIMIT {p}"
+        self._events = (
+            f"SELECT {columns} FROM {events} WHERE {position} > {p} ORDER BY {position} LIMIT {p}"
+        )
+        self._ledger = (
+            "SELECT position, originator_id, originator_version, event_sha256, hash "
+            f"FROM ledger WHERE position > {p} ORDER BY position LIMIT {p}"
+        )
+        self._where = (
+            f"SELECT position FROM ledger WHERE originator_id = {p} AND originator_version = {p}"
+        )
+
+    def _fetch(self, statement: str, params: Sequence[Any]) -> list[Any]:
+        self._cursor.execute(statement, params)
+        rows: list[Any] = self._cursor.fetchall()
+        return rows
+
+    def events(self) -> Iterator[StoredRow]:
+        """Every stored event in position order, from the lowest position there is.
+
+        Positions start at 1; reading with no lower bound also brings out any row a
+        forger placed at position 0 or below, so it is checked like any other.
+        """
+        batch = self._fetch(self._first_events, (READ_BATCH,))
+        while batch:
+            for position, originator_id, version, topic, state in batch:
+                if type(state) is not bytes:
+                    state = as_bytes(state)
+                yield position, _hex(originator_id), version, topic, state
+            batch = self._fetch(self._events, (batch[-1][0], READ_BATCH))
+
+    def ledger(self) -> Iterator[LedgerRow]:
+        """The ledger's rows in position order."""
+        after = 0
+        while True:
+            batch = self._fetch(self._ledger, (after, READ_BATCH))
+            if not batch:
+                return
+            yield from batch
+            after = batch[-1][0]
+
+    def where_ledger_has(self, originator_id: str, version: int) -> int | None:
+        """The position the ledger recorded this event at, if any."""
+        rows = self._fetch(self._where, (originator_id, version))
+        return None if not rows else int(rows[0][0])
+
+
+def _hex(originator_id: Any) -> str:
+    """An originator id as 32 lower-case hex digits, exactly as ``UUID(...).hex`` gives it.
+
+    PostgreSQL returns a ``UUID``. SQLite returns the text eventsourcing wrote,
+    ``str(uuid)``: when that is 32 lower-case hex digits and hyphens, ``UUID``
+    would give those digits back, so they are taken as they are; anything else
+    (a forger's text) goes through ``UUID`` as it always did.
+    """
+    if type(originator_id) is str:
+        digits = originator_id.replace("-", "")
+        if len(digits) == 32 and not digits.strip(HEX_DIGITS):
+            return digits
+    elif isinstance(originator_id, UUID):
+        return originator_id.hex
+    return UUID(originator_id).hex
+
+
+@contextmanager
+def _rows(service: Service) -> Iterator[_Rows]:
+    with service.connect() as conn, conn.begin():
+        cursor = conn.connection.cursor()
+        try:
+            yield _Rows(cursor, service)
+        finally:
+            cursor.close()
 
 
 def verify(
@@ -154,61 +228,83 @@ def verify(
     keep_chain: bool = False,
 ) -> Report:
     """Recompute the chain from the stored events; compare it with the ledger and a digest."""
+    with _rows(service) as rows:
+        report = _walk(rows, digest, progress, keep_chain)
+    if report.finding is None and digest is not None:
+        report.finding = _check_digest(digest, report.digest_hash, report.head[0])
+        report.digest_checked = True
+    return report
+
+
+def _walk(
+    rows: _Rows,
+    digest: tuple[int, str] | None,
+    progress: Callable[[int], None] | None,
+    keep_chain: bool,
+) -> Report:
+    """Walk the stored events beside the ledger until the first disagreement."""
     report = Report(digest=digest)
     previous = GENESIS
-    stored = _stored(service)
-    rows = _ledger_rows(service)
+    stored = rows.events()
+    ledger = rows.ledger()
     s = next(stored, None)
-    r = next(rows, None)
-    digest_hash: str | None = None
+    r = next(ledger, None)
+    digest_at = digest[0] if digest is not None else None
+    unreported = 0
     while s is not None or r is not None:
         if s is None:
             assert r is not None
             report.finding = Finding(
-                r.position,
+                r[0],
                 "event missing",
                 "the ledger recorded an event here; the store ends before it",
             )
             break
-        oid = s.originator_id.hex
-        if r is None or s.id < r.position:
-            where = _where_ledger_has(service, oid, s.originator_version)
-            report.finding = _misplaced(s.id, where, r is None)
+        position, oid, version, topic, state = s
+        if r is None or position < r[0]:
+            where = rows.where_ledger_has(oid, version)
+            report.finding = _misplaced(position, where, r is None)
             break
-        if r.position < s.id:
+        l_position, l_oid, l_version, l_event_sha256, l_hash = r
+        if l_position < position:
             report.finding = Finding(
-                r.position, "event missing", "the ledger recorded an event here; the store has none"
+                l_position, "event missing", "the ledger recorded an event here; the store has none"
             )
             break
-        data = canonical(s.id, oid, s.originator_version, s.topic, as_bytes(s.state))
-        if (oid, s.originator_version) != (r.originator_id, r.originator_version):
-            where = _where_ledger_has(service, oid, s.originator_version)
-            report.finding = _misplaced(s.id, where, False)
+        data = canonical(position, oid, version, topic, state)
+        if (oid, version) != (l_oid, l_version):
+            where = rows.where_ledger_has(oid, version)
+            report.finding = _misplaced(position, where, False)
             break
-        if event_digest(data) != r.event_sha256:
+        if event_digest(data) != l_event_sha256:
             report.finding = Finding(
-                s.id, "payload changed", "the event's bytes differ from what the ledger recorded"
+                position,
+                "payload changed",
+                "the event's bytes differ from what the ledger recorded",
             )
             break
         previous = link(previous, data)
-        if previous.hex() != r.hash:
+        chain = previous.hex()
+        if chain != l_hash:
             report.finding = Finding(
-                s.id, "chain altered", "the ledger's chain hash differs from the recomputed one"
+                position, "chain altered", "the ledger's chain hash differs from the recomputed one"
             )
             break
         report.events += 1
-        report.head = (s.id, previous.hex())
+        report.head = (position, chain)
         if keep_chain:
-            report.chain[s.id] = previous.hex()
-        if digest is not None and s.id == digest[0]:
-            digest_hash = previous.hex()
+            report.chain[position] = chain
+        if position == digest_at:
+            report.digest_hash = chain
         if progress is not None:
-            progress(1)
+            unreported += 1
+            if unreported == READ_BATCH:
+                progress(unreported)
+                unreported = 0
         s = next(stored, None)
-        r = next(rows, None)
-    if report.finding is None and digest is not None:
-        report.finding = _check_digest(digest, digest_hash, report.head[0])
-        report.digest_checked = True
+        r = next(ledger, None)
+    if progress is not None and unreported:
+        progress(unreported)
     return report
 
 
