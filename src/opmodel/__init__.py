@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from opmodel import commands
-    from opmodel.domain.values import parse_code, parse_date, parse_money
+    from opmodel.domain.values import parse_code, parse_date, parse_effective, parse_money
     from opmodel.errors import OpmodelError
     from opmodel.service import Outcome, Service, make_meta
 
@@ -31,6 +31,7 @@ __all__ = [
     "make_meta",
     "parse_code",
     "parse_date",
+    "parse_effective",
     "parse_money",
 ]
 __version__ = "0.1.0"
@@ -42,6 +43,7 @@ _WHERE = {
     "make_meta": "opmodel.service",
     "parse_code": "opmodel.domain.values",
     "parse_date": "opmodel.domain.values",
+    "parse_effective": "opmodel.domain.values",
     "parse_money": "opmodel.domain.values",
 }
 

@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from opmodel.commands import COMMANDS, Command, build
-from opmodel.domain.values import Meta, parse_date
+from opmodel.domain.values import Meta, parse_effective
 from opmodel.errors import InvalidImportFile, InvalidInput, OpmodelError
 
 META_KEYS = ("effective", "actor", "reason", "source")
@@ -346,7 +346,7 @@ def _meta_fields(mapping: Mapping[str, Any], where: str) -> dict[str, Any]:
         value = mapping[key]
         if key == "effective":
             try:
-                fields[key] = parse_date(
+                fields[key] = parse_effective(
                     value if isinstance(value, date) else str(value), what="effective"
                 )
             except InvalidInput as exc:

@@ -717,6 +717,7 @@ def test_awarding_a_contract_that_would_end_after_the_year_9999_exits_2_and_writ
     # `show` that derives the contract's end fail or hang.
     assert_rejected(
         awarded,
-        *award("MAT-WORKDAY-2024", cluster="Matrix", start="9999-01-01", term_months="1200"),
+        *award("MAT-WORKDAY-2024", cluster="Matrix", start="9999-01-01", term_months="1200",
+               effective="2024-08-30"),
         exit_code=2, naming=("MAT-WORKDAY-2024",),
     )  # fmt: skip

@@ -125,3 +125,17 @@ def test_a_broken_third_entry_rejects_the_whole_file(cli: Cli, tmp_path: Path) -
     assert result.exit_code == 2
     assert "entry 3" in result.stderr
     assert cli.history() == []
+
+
+def test_an_entry_effective_in_the_future_rejects_the_whole_file(cli: Cli, tmp_path: Path) -> None:
+    document = yaml.safe_load(EXAMPLE.read_text(encoding="utf-8"))
+    document["entries"][4]["effective"] = "2999-01-01"
+    planned = tmp_path / "planned.yaml"
+    planned.write_text(yaml.safe_dump(document, sort_keys=False), encoding="utf-8")
+    cli.ok("init")
+
+    result = cli("import", str(planned))
+
+    assert result.exit_code == 2
+    assert "entry 5" in result.stderr and "2999-01-01 is in the future" in result.stderr
+    assert cli.history() == []

@@ -156,8 +156,9 @@ class PhaseMachine(Harness, RuleBasedStateMachine):
         return mostly(st.sampled_from(waiting), anyone) if waiting else anyone
 
     def tick(self, days: int) -> date:
-        """Time moves forward by ``days`` (and that is the date a command takes effect)."""
-        self.today += timedelta(days=days)
+        """Time moves forward by ``days`` (and that is the date a command takes effect),
+        up to the real today: a fact cannot take effect in the future."""
+        self.today = min(self.today + timedelta(days=days), date.today())
         return self.today
 
     def when(self, days: int) -> date:

@@ -344,6 +344,7 @@ def run_commands(store_url: str, data: st.DataObject) -> None:
         for step in range(steps):
             name, arguments = data.draw(model_commands(shown), label=f"command {step}")
             effective += timedelta(days=data.draw(day_steps, label="days later"))
+            effective = min(effective, today)  # a fact cannot take effect in the future
             meta = make_meta(
                 effective=effective,
                 actor=data.draw(st.sampled_from(["alice", "bob"]), label="actor"),

@@ -114,6 +114,24 @@ def parse_date(text: str | date, *, what: str = "date") -> date:
         raise InvalidInput(f"{what} {text!r} is not a date in the calendar ({exc})") from exc
 
 
+def parse_effective(text: str | date, *, what: str = "--effective") -> date:
+    """An effective date: a date (as :func:`parse_date`) that is not after today.
+
+    An effective date says when a fact took effect in the world; one in the future
+    is a plan, not a fact, and would make the present model disagree with the
+    model as of today (SPEC §3). Plans have their own fields (a phase's planned
+    dates, a contract's start).
+    """
+    day = parse_date(text, what=what)
+    today = date.today()
+    if day > today:
+        raise InvalidInput(
+            f"{what} {day.isoformat()} is in the future (today is {today.isoformat()}): "
+            "record a fact once it has taken effect"
+        )
+    return day
+
+
 _CODE = re.compile(r"^[A-Z0-9-]{2,12}$")
 
 

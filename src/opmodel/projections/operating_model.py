@@ -26,7 +26,9 @@ from sqlalchemy import (
     bindparam,
     case,
     delete,
+    exists,
     insert,
+    literal,
     select,
     update,
 )
@@ -36,6 +38,24 @@ from opmodel.errors import NotFound
 from opmodel.projections.base import Envelope, Operation, pence
 
 metadata = MetaData()
+
+
+def stamps(*names: str) -> list[Column[str]]:
+    """Columns saying which fact last set a value: ``effective#position`` (see below)."""
+    return [
+        Column(name, String(24), nullable=False, server_default="", info={"stamp": True})
+        for name in names
+    ]
+
+
+def facts(table: Table) -> list[Column[Any]]:
+    """A table's columns without its stamps: what queries read.
+
+    Queries name these columns rather than ``SELECT *``, so a store whose read
+    models predate the stamps still answers until its next write rebuilds them.
+    """
+    return [c for c in table.c if not c.info.get("stamp")]
+
 
 clusters = Table(
     "om_clusters",
@@ -52,6 +72,7 @@ clusters = Table(
     Column("rating", String(20)),
     Column("rating_assessor", Text),
     Column("rated_on", Date),
+    *stamps("lead_at", "rating_at"),
 )
 
 departments = Table(
@@ -64,6 +85,7 @@ departments = Table(
     Column("parent_id", String(32)),
     Column("headcount", Integer),
     Column("cluster_id", String(32), index=True),
+    *stamps("name_at", "code_at", "headcount_at", "cluster_at"),
 )
 
 phases = Table(
@@ -76,6 +98,7 @@ phases = Table(
     Column("planned_end", Date),
     Column("started", Date),
     Column("completed", Date),
+    *stamps("plan_at"),
 )
 
 onboardings = Table(
@@ -105,6 +128,8 @@ contracts = Table(
     Column("bundled_with", String(200)),
     Column("framework", Text),
     Column("terminated_on", Date),
+    *stamps("status_at", "supplier_at", "value_at", "start_at", "term_at", "allowance_at"),
+    *stamps("bundled_at"),
 )
 
 decisions = Table(
@@ -120,6 +145,7 @@ decisions = Table(
     Column("status", String(20), nullable=False),
     Column("superseded_by", String(20)),
     Column("supersedes", Text),  # the ids it supersedes, comma-separated, in order
+    *stamps("status_at"),
 )
 
 decision_concerns = Table(
@@ -143,6 +169,7 @@ business_cases = Table(
     Column("benefits_pence", BigInteger),
     Column("period_years", Integer),
     Column("recorded_on", Date, nullable=False),
+    *stamps("stamp"),
 )
 
 STAGE_ORDER = {"SOC": 0, "OBC": 1, "FBC": 2}
@@ -157,26 +184,72 @@ def _set(table: Table, **columns: Any) -> Any:
     return update(table).where(table.c.id == _b("id")).values(**columns)
 
 
+def _set_newer(table: Table, stamp: str, **columns: Any) -> Any:
+    """As :func:`_set`, only if the fact is newer than the one that set ``stamp``.
+
+    The present model is the model as of the latest facts, whatever order they
+    were recorded in: a fact recorded late with an earlier ``--effective`` date
+    (a backdated correction) must not overwrite one that took effect after it.
+    Each value set by such facts carries the stamp ``YYYY-MM-DD#position`` of the
+    fact that set it, and a fact changes it only if its own stamp is greater, which
+    is the (effective, position) order SPEC §3 applies to ``--as-of``. A created
+    row's stamps are empty: any later fact about the thing overrides it.
+    """
+    column = table.c[stamp]
+    return _set(table, **columns, **{stamp: _b("at")}).where(column < _b("at"))
+
+
+def _newer(table: Table, stamp: str, column: str, value: Any) -> Any:
+    """``value`` if this fact is newer than the one that set ``stamp``, else the column as is."""
+    return case((table.c[stamp] < _b("at"), value), else_=table.c[column])
+
+
+def _stamp_max(table: Table, stamp: str) -> Any:
+    return case((table.c[stamp] < _b("at"), _b("at")), else_=table.c[stamp])
+
+
+def stamp_of(e: Envelope) -> str:
+    """The (effective, position) order of a fact, as text that sorts the same way."""
+    return f"{e.meta.effective.isoformat()}#{e.position:012d}"
+
+
 # Statements are built once; runs of the same statement become one executemany.
 S_CLUSTER_INSERT = insert(clusters)
-S_CLUSTER_LEAD = _set(clusters, lead_id=_b("lead"))
+S_CLUSTER_LEAD = _set_newer(clusters, "lead_at", lead_id=_b("lead"))
 S_CLUSTER_FUNDING = _set(clusters, funding_pence=clusters.c.funding_pence + _b("amount"))
 S_CLUSTER_CASHABLE = _set(clusters, cashable_pence=clusters.c.cashable_pence + _b("amount"))
 S_CLUSTER_NON_CASHABLE = _set(
     clusters, non_cashable_pence=clusters.c.non_cashable_pence + _b("amount")
 )
-S_CLUSTER_RATING = _set(
-    clusters, rating=_b("rating"), rating_assessor=_b("assessor"), rated_on=_b("on")
+S_CLUSTER_RATING = _set_newer(
+    clusters, "rating_at", rating=_b("rating"), rating_assessor=_b("assessor"), rated_on=_b("on")
 )
 S_DEPT_INSERT = insert(departments)
-S_DEPT_NAME = _set(departments, name=_b("name"))
-S_DEPT_CODE = _set(departments, code=_b("code"))
-S_DEPT_HEADCOUNT = _set(departments, headcount=_b("headcount"))
-S_DEPT_CLUSTER = _set(departments, cluster_id=_b("cluster"))
-S_PHASE_DELETE = delete(phases).where(
-    phases.c.cluster_id == _b("cluster"), phases.c.number == _b("number")
+S_DEPT_NAME = _set_newer(departments, "name_at", name=_b("name"))
+S_DEPT_CODE = _set_newer(departments, "code_at", code=_b("code"))
+S_DEPT_HEADCOUNT = _set_newer(departments, "headcount_at", headcount=_b("headcount"))
+S_DEPT_CLUSTER = _set_newer(departments, "cluster_at", cluster_id=_b("cluster"))
+# A phase's plan is changed only by a newer plan, and never clears its start or
+# completion: a re-plan recorded late with an earlier --effective leaves them be.
+_phase_key = (phases.c.cluster_id == _b("cluster_id"), phases.c.number == _b("number"))
+S_PHASE_REPLAN = (
+    update(phases)
+    .where(*_phase_key, phases.c.plan_at < _b("at"))
+    .values(
+        name=_b("name"),
+        planned_start=bindparam("b_planned_start", type_=Date),
+        planned_end=bindparam("b_planned_end", type_=Date),
+        plan_at=_b("at"),
+    )
 )
-S_PHASE_INSERT = insert(phases)
+_PLAN_COLUMNS = ("cluster_id", "number", "name", "planned_start", "planned_end")
+S_PHASE_PLAN = insert(phases).from_select(
+    [*_PLAN_COLUMNS, "plan_at"],
+    select(
+        *(bindparam(f"b_{c}", type_=phases.c[c].type) for c in _PLAN_COLUMNS),
+        bindparam("b_at", type_=String),
+    ).where(~exists().where(*_phase_key)),
+)
 S_PHASE_STARTED = (
     update(phases)
     .where(phases.c.cluster_id == _b("cluster"), phases.c.number == _b("number"))
@@ -189,31 +262,62 @@ S_PHASE_COMPLETED = (
 )
 S_ONBOARD = insert(onboardings)
 S_CONTRACT_INSERT = insert(contracts)
+
+
+def _award(column: str, stamp: str, value: Any) -> dict[str, Any]:
+    """SET column and its stamp, as a newer fact would (an award sets many at once)."""
+    if isinstance(value, str) and not value.startswith("b_"):
+        bound: Any = literal(value, contracts.c[column].type)
+    else:
+        bound = bindparam(value, type_=contracts.c[column].type)
+    return {column: _newer(contracts, stamp, column, bound)}
+
+
 S_CONTRACT_AWARD = _set(
     contracts,
-    status="active",
-    kind=_b("kind"),
-    supplier=_b("supplier"),
-    value_pence=_b("value"),
-    start=_b("start"),
-    term_months=_b("term"),
-    extension_months=_b("allowance"),
-    bundled_with=_b("bundled"),
-    framework=_b("framework"),
+    **_award("status", "status_at", "active"),
+    **_award("kind", "status_at", "b_kind"),
+    **_award("framework", "status_at", "b_framework"),
+    **_award("supplier", "supplier_at", "b_supplier"),
+    **_award("value_pence", "value_at", "b_value"),
+    **_award("start", "start_at", "b_start"),
+    **_award("term_months", "term_at", "b_term"),
+    **_award("extension_months", "allowance_at", "b_allowance"),
+    **_award("bundled_with", "bundled_at", "b_bundled"),
+    **{
+        stamp: _stamp_max(contracts, stamp)
+        for stamp in (
+            "status_at",
+            "supplier_at",
+            "value_at",
+            "start_at",
+            "term_at",
+            "allowance_at",
+            "bundled_at",
+        )
+    },
 )
-S_CONTRACT_BUNDLE = _set(contracts, bundled_with=_b("bundled"))
+S_CONTRACT_BUNDLE = _set_newer(contracts, "bundled_at", bundled_with=_b("bundled"))
 S_CONTRACT_EXTEND = _set(contracts, extended_months=contracts.c.extended_months + _b("months"))
-S_CONTRACT_VALUE = _set(contracts, value_pence=_b("value"))
-S_CONTRACT_ESTIMATE = _set(contracts, estimated_value_pence=_b("value"))
-S_CONTRACT_TERM = _set(contracts, term_months=_b("value"))
-S_CONTRACT_ALLOWANCE = _set(contracts, extension_months=_b("value"))
-S_CONTRACT_START = _set(contracts, start=_b("value"))
-S_CONTRACT_SUPPLIER = _set(contracts, supplier=_b("value"))
-S_CONTRACT_TERMINATED = _set(contracts, status="terminated", terminated_on=_b("on"))
+S_CONTRACT_VALUE = _set_newer(contracts, "value_at", value_pence=_b("value"))
+# A tendered contract's value is its estimate until it is awarded: a corrected value is both.
+S_CONTRACT_VALUE_ESTIMATE = _set_newer(
+    contracts, "value_at", value_pence=_b("value"), estimated_value_pence=_b("value")
+)
+S_CONTRACT_TERM = _set_newer(contracts, "term_at", term_months=_b("value"))
+S_CONTRACT_ALLOWANCE = _set_newer(contracts, "allowance_at", extension_months=_b("value"))
+S_CONTRACT_START = _set_newer(contracts, "start_at", start=bindparam("b_value", type_=Date))
+S_CONTRACT_SUPPLIER = _set_newer(contracts, "supplier_at", supplier=_b("value"))
+S_CONTRACT_TERMINATED = _set_newer(
+    contracts, "status_at", status="terminated", terminated_on=_b("on")
+)
 S_DECISION_INSERT = insert(decisions)
 S_DECISION_CONCERN = insert(decision_concerns)
-S_DECISION_STATUS = _set(decisions, status=_b("status"))
-S_DECISION_SUPERSEDED = _set(decisions, status="superseded", superseded_by=_b("by"))
+# A status set by a newer fact replaces a supersession applied before it.
+S_DECISION_STATUS = _set_newer(decisions, "status_at", status=_b("status"), superseded_by=None)
+S_DECISION_SUPERSEDED = _set_newer(
+    decisions, "status_at", status="superseded", superseded_by=_b("by")
+)
 _other = bindparam("b_other", type_=Text)
 S_DECISION_SUPERSEDES = _set(
     decisions,
@@ -222,10 +326,34 @@ S_DECISION_SUPERSEDES = _set(
         else_=decisions.c.supersedes + "," + _other,
     ),
 )
+# A stage's business case is replaced only by a newer fact, and inserted only where
+# no (newer) one is left.
 S_CASE_DELETE = delete(business_cases).where(
-    business_cases.c.cluster_id == _b("cluster"), business_cases.c.stage == _b("stage")
+    business_cases.c.cluster_id == _b("cluster_id"),
+    business_cases.c.stage == _b("stage"),
+    business_cases.c.stamp < _b("at"),
 )
-S_CASE_INSERT = insert(business_cases)
+_CASE_COLUMNS = (
+    "cluster_id",
+    "stage",
+    "status",
+    "cost_pence",
+    "benefits_pence",
+    "period_years",
+    "recorded_on",
+)
+S_CASE_INSERT = insert(business_cases).from_select(
+    [*_CASE_COLUMNS, "stamp"],
+    select(
+        *(bindparam(f"b_{c}", type_=business_cases.c[c].type) for c in _CASE_COLUMNS),
+        bindparam("b_at", type_=String),
+    ).where(
+        ~exists().where(
+            business_cases.c.cluster_id == _b("cluster_id"),
+            business_cases.c.stage == _b("stage"),
+        )
+    ),
+)
 
 
 class OperatingModelProjection:
@@ -264,35 +392,34 @@ def _cluster_formed(e: Envelope) -> Iterable[Operation]:
 
 def _phase_planned(e: Envelope) -> Iterable[Operation]:
     ev = e.event
-    key = {"b_cluster": ev.originator_id.hex, "b_number": ev.number}
-    yield S_PHASE_DELETE, key
-    yield (
-        S_PHASE_INSERT,
-        {
-            "cluster_id": ev.originator_id.hex,
-            "number": ev.number,
-            "name": ev.name,
-            "planned_start": ev.planned_start,
-            "planned_end": ev.planned_end,
-            "started": None,
-            "completed": None,
-        },
-    )
+    plan = {
+        "b_cluster_id": ev.originator_id.hex,
+        "b_number": ev.number,
+        "b_name": ev.name,
+        "b_planned_start": ev.planned_start,
+        "b_planned_end": ev.planned_end,
+        "b_at": stamp_of(e),
+    }
+    yield S_PHASE_REPLAN, plan
+    yield S_PHASE_PLAN, plan
 
 
 def _business_case(e: Envelope) -> Iterable[Operation]:
     ev = e.event
-    yield S_CASE_DELETE, {"b_cluster": ev.originator_id.hex, "b_stage": ev.stage}
+    at = stamp_of(e)
+    cluster = ev.originator_id.hex
+    yield S_CASE_DELETE, {"b_cluster_id": cluster, "b_stage": ev.stage, "b_at": at}
     yield (
         S_CASE_INSERT,
         {
-            "cluster_id": ev.originator_id.hex,
-            "stage": ev.stage,
-            "status": ev.status,
-            "cost_pence": pence(ev.cost),
-            "benefits_pence": pence(ev.benefits),
-            "period_years": ev.period_years,
-            "recorded_on": e.meta.effective,
+            "b_cluster_id": cluster,
+            "b_stage": ev.stage,
+            "b_status": ev.status,
+            "b_cost_pence": pence(ev.cost),
+            "b_benefits_pence": pence(ev.benefits),
+            "b_period_years": ev.period_years,
+            "b_recorded_on": e.meta.effective,
+            "b_at": at,
         },
     )
 
@@ -344,13 +471,15 @@ def _contract_corrected(e: Envelope) -> Iterable[Operation]:
         "start": S_CONTRACT_START,
         "supplier": S_CONTRACT_SUPPLIER,
     }
+    at = stamp_of(e)
     for key, value in ev.changes.items():
         if key == "value":
-            # A tendered contract's value is its estimate until it is awarded.
-            yield S_CONTRACT_VALUE, {"b_id": ev.originator_id.hex, "b_value": pence(value)}
-            yield S_CONTRACT_ESTIMATE, {"b_id": ev.originator_id.hex, "b_value": pence(value)}
+            yield (
+                S_CONTRACT_VALUE_ESTIMATE,
+                {"b_id": ev.originator_id.hex, "b_value": pence(value), "b_at": at},
+            )
         else:
-            yield statements[key], {"b_id": ev.originator_id.hex, "b_value": value}
+            yield statements[key], {"b_id": ev.originator_id.hex, "b_value": value, "b_at": at}
 
 
 def _decision_proposed(e: Envelope) -> Iterable[Operation]:
@@ -390,7 +519,7 @@ def _id(e: Envelope) -> str:
 _HANDLERS: dict[tuple[str, str], Any] = {
     ("Cluster", "Formed"): _cluster_formed,
     ("Cluster", "LeadDesignated"): lambda e: [
-        (S_CLUSTER_LEAD, {"b_id": _id(e), "b_lead": e.event.department_id.hex})
+        (S_CLUSTER_LEAD, {"b_at": stamp_of(e), "b_id": _id(e), "b_lead": e.event.department_id.hex})
     ],
     ("Cluster", "PhasePlanned"): _phase_planned,
     ("Cluster", "PhaseStarted"): lambda e: [
@@ -430,6 +559,7 @@ _HANDLERS: dict[tuple[str, str], Any] = {
         (
             S_CLUSTER_RATING,
             {
+                "b_at": stamp_of(e),
                 "b_id": _id(e),
                 "b_rating": e.event.rating,
                 "b_assessor": e.event.assessor,
@@ -451,19 +581,23 @@ _HANDLERS: dict[tuple[str, str], Any] = {
             },
         )
     ],
-    ("Department", "Renamed"): lambda e: [(S_DEPT_NAME, {"b_id": _id(e), "b_name": e.event.name})],
-    ("Department", "Recoded"): lambda e: [(S_DEPT_CODE, {"b_id": _id(e), "b_code": e.event.code})],
+    ("Department", "Renamed"): lambda e: [
+        (S_DEPT_NAME, {"b_at": stamp_of(e), "b_id": _id(e), "b_name": e.event.name})
+    ],
+    ("Department", "Recoded"): lambda e: [
+        (S_DEPT_CODE, {"b_at": stamp_of(e), "b_id": _id(e), "b_code": e.event.code})
+    ],
     ("Department", "HeadcountRecorded"): lambda e: [
-        (S_DEPT_HEADCOUNT, {"b_id": _id(e), "b_headcount": e.event.headcount})
+        (S_DEPT_HEADCOUNT, {"b_at": stamp_of(e), "b_id": _id(e), "b_headcount": e.event.headcount})
     ],
     ("Department", "JoinedCluster"): lambda e: [
-        (S_DEPT_CLUSTER, {"b_id": _id(e), "b_cluster": e.event.cluster_id.hex})
+        (S_DEPT_CLUSTER, {"b_at": stamp_of(e), "b_id": _id(e), "b_cluster": e.event.cluster_id.hex})
     ],
     ("Department", "MovedCluster"): lambda e: [
-        (S_DEPT_CLUSTER, {"b_id": _id(e), "b_cluster": e.event.cluster_id.hex})
+        (S_DEPT_CLUSTER, {"b_at": stamp_of(e), "b_id": _id(e), "b_cluster": e.event.cluster_id.hex})
     ],
     ("Department", "LeftCluster"): lambda e: [
-        (S_DEPT_CLUSTER, {"b_id": _id(e), "b_cluster": None})
+        (S_DEPT_CLUSTER, {"b_at": stamp_of(e), "b_id": _id(e), "b_cluster": None})
     ],
     ("Contract", "Tendered"): lambda e: [
         (S_CONTRACT_INSERT, _contract_row(e, estimated_value_pence=pence(e.event.estimated_value)))
@@ -473,6 +607,7 @@ _HANDLERS: dict[tuple[str, str], Any] = {
         (
             S_CONTRACT_AWARD,
             {
+                "b_at": stamp_of(e),
                 "b_id": _id(e),
                 "b_kind": e.event.kind,
                 "b_supplier": e.event.supplier,
@@ -486,27 +621,30 @@ _HANDLERS: dict[tuple[str, str], Any] = {
         )
     ],
     ("Contract", "BundleLinked"): lambda e: [
-        (S_CONTRACT_BUNDLE, {"b_id": _id(e), "b_bundled": e.event.bundled_with})
+        (
+            S_CONTRACT_BUNDLE,
+            {"b_at": stamp_of(e), "b_id": _id(e), "b_bundled": e.event.bundled_with},
+        )
     ],
     ("Contract", "Extended"): lambda e: [
         (S_CONTRACT_EXTEND, {"b_id": _id(e), "b_months": e.event.months})
     ],
     ("Contract", "Varied"): lambda e: [
-        (S_CONTRACT_VALUE, {"b_id": _id(e), "b_value": pence(e.event.value)})
+        (S_CONTRACT_VALUE, {"b_at": stamp_of(e), "b_id": _id(e), "b_value": pence(e.event.value)})
     ],
     ("Contract", "Corrected"): _contract_corrected,
     ("Contract", "Terminated"): lambda e: [
-        (S_CONTRACT_TERMINATED, {"b_id": _id(e), "b_on": e.meta.effective})
+        (S_CONTRACT_TERMINATED, {"b_at": stamp_of(e), "b_id": _id(e), "b_on": e.meta.effective})
     ],
     ("Decision", "Proposed"): _decision_proposed,
     ("Decision", "Accepted"): lambda e: [
-        (S_DECISION_STATUS, {"b_id": _id(e), "b_status": "accepted"})
+        (S_DECISION_STATUS, {"b_at": stamp_of(e), "b_id": _id(e), "b_status": "accepted"})
     ],
     ("Decision", "Rejected"): lambda e: [
-        (S_DECISION_STATUS, {"b_id": _id(e), "b_status": "rejected"})
+        (S_DECISION_STATUS, {"b_at": stamp_of(e), "b_id": _id(e), "b_status": "rejected"})
     ],
     ("Decision", "Superseded"): lambda e: [
-        (S_DECISION_SUPERSEDED, {"b_id": _id(e), "b_by": e.event.by})
+        (S_DECISION_SUPERSEDED, {"b_at": stamp_of(e), "b_id": _id(e), "b_by": e.event.by})
     ],
     ("Decision", "Supersedes"): lambda e: [
         (S_DECISION_SUPERSEDES, {"b_id": _id(e), "b_other": e.event.supersedes})
@@ -571,14 +709,14 @@ def query_model(conn: Connection, *, cluster: str | None = None, on: date) -> di
     answer to one cluster, its members and the decisions that concern it.
     """
     # Sorted in Python, not by SQL collation, so both backends give the same order.
-    cluster_rows = sorted(conn.execute(select(clusters)).all(), key=lambda r: r.name)
+    cluster_rows = sorted(conn.execute(select(*facts(clusters))).all(), key=lambda r: r.name)
     if cluster is not None:
         cluster_rows = [r for r in cluster_rows if r.name_key == cluster.casefold()]
         if not cluster_rows:
             raise NotFound(f"cluster {cluster!r} does not exist", cluster=cluster)
     wanted = {r.id for r in cluster_rows}
 
-    dept_rows = sorted(conn.execute(select(departments)).all(), key=lambda r: r.code)
+    dept_rows = sorted(conn.execute(select(*facts(departments))).all(), key=lambda r: r.code)
     code_of = {r.id: r.code for r in dept_rows}
     name_of_cluster = {r.id: r.name for r in conn.execute(select(clusters.c.id, clusters.c.name))}
 
@@ -588,13 +726,13 @@ def query_model(conn: Connection, *, cluster: str | None = None, on: date) -> di
             members[r.cluster_id].append(r.code)
 
     onboarded: dict[tuple[str, int], list[str]] = {}
-    for r in conn.execute(select(onboardings)):
+    for r in conn.execute(select(*facts(onboardings))):
         code = code_of.get(r.department_id)
         if code is not None:  # a time-travel view may not hold the department yet
             onboarded.setdefault((r.cluster_id, r.number), []).append(code)
 
     phases_of: dict[str, list[dict[str, Any]]] = {cid: [] for cid in wanted}
-    for r in conn.execute(select(phases).order_by(phases.c.cluster_id, phases.c.number)):
+    for r in conn.execute(select(*facts(phases)).order_by(phases.c.cluster_id, phases.c.number)):
         if r.cluster_id in phases_of:
             phases_of[r.cluster_id].append(
                 {
@@ -610,12 +748,12 @@ def query_model(conn: Connection, *, cluster: str | None = None, on: date) -> di
             )
 
     contracts_of: dict[str, list[dict[str, Any]]] = {cid: [] for cid in wanted}
-    for r in sorted(conn.execute(select(contracts)).all(), key=lambda r: r.ref):
+    for r in sorted(conn.execute(select(*facts(contracts))).all(), key=lambda r: r.ref):
         if r.cluster_id in contracts_of:
             contracts_of[r.cluster_id].append(_contract_json(r, on))
 
     cases_of: dict[str, list[dict[str, Any]]] = {cid: [] for cid in wanted}
-    for r in conn.execute(select(business_cases)):
+    for r in conn.execute(select(*facts(business_cases))):
         if r.cluster_id in cases_of:
             cases_of[r.cluster_id].append(
                 {
@@ -664,7 +802,9 @@ def query_model(conn: Connection, *, cluster: str | None = None, on: date) -> di
 
     concerns: dict[str, list[Any]] = {}
     for r in conn.execute(
-        select(decision_concerns).order_by(decision_concerns.c.decision_id, decision_concerns.c.seq)
+        select(*facts(decision_concerns)).order_by(
+            decision_concerns.c.decision_id, decision_concerns.c.seq
+        )
     ):
         concerns.setdefault(r.decision_id, []).append(r)
 
@@ -691,7 +831,7 @@ def query_model(conn: Connection, *, cluster: str | None = None, on: date) -> di
             "concerns": [concern_key(c) for c in concerns.get(r.id, [])],
             "superseded_by": r.superseded_by,
         }
-        for r in conn.execute(select(decisions).order_by(decisions.c.number))
+        for r in conn.execute(select(*facts(decisions)).order_by(decisions.c.number))
         if cluster is None or any(c.target_id in relevant_targets for c in concerns.get(r.id, []))
     ]
     return {"clusters": cluster_json, "departments": department_json, "decisions": decision_json}
