@@ -276,7 +276,7 @@ def test_a_rebuild_killed_midway_then_rebuilt_again_gives_the_same(
 def test_a_rebuild_killed_midway_on_postgres_resumes_with_update(
     postgres_url: str, tmp_path: Path
 ) -> None:
-    store = make_store(postgres_url, tmp_path, departments=500)
+    store = make_store(postgres_url, tmp_path, departments=2400)
     assert store.head > 3 * BATCH_SIZE
     killed_at = kill_rebuild_midway(store.url, store.head)
     updated = opmodel(store.url, "projections", "update", "--json")
