@@ -3,6 +3,7 @@ brought up to date by the next write, on a SQLite file and on PostgreSQL."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from sqlalchemy import text
@@ -58,3 +59,20 @@ def test_an_older_operating_model_layout_is_read_then_rebuilt_by_a_write(store_u
     department = next(d for d in after["departments"] if d["code"] == "DWP")
     assert department["headcount"] == 5
     assert after["clusters"] == expected["clusters"]
+
+
+def test_an_older_timeline_is_not_used_by_reads_and_is_rebuilt_by_a_write(store_url: str) -> None:
+    with Service.open(store_url, write=True) as store:
+        _write(store, "cluster form", {"name": "Synergy"})
+        _write(store, "phase plan", {"cluster": "Synergy", "number": 1, "name": "Mobilise"})
+        expected = store.show(as_of=date.today())
+        assert expected["clusters"][0]["phases"][0]["name"] == "Mobilise"
+        with store.connect() as conn:
+            conn.exec_driver_sql("ALTER TABLE timeline DROP COLUMN planned")
+            conn.commit()
+    with Service.open(store_url) as reader:
+        assert reader.show(as_of=date.today()) == expected  # every event read instead
+    with Service.open(store_url, write=True) as store:
+        assert "planned" in _columns(store, "timeline")
+        store.catch_up()
+        assert store.show(as_of=date.today()) == expected

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import date
-from decimal import Decimal
+from operator import itemgetter
 from typing import Any, ClassVar
 
 from sqlalchemy import (
@@ -33,7 +33,7 @@ from sqlalchemy import (
     update,
 )
 
-from opmodel.domain.values import add_months, format_money
+from opmodel.domain.values import add_months
 from opmodel.errors import NotFound
 from opmodel.projections.base import Envelope, Operation, pence
 
@@ -656,36 +656,63 @@ _HANDLERS: dict[tuple[str, str], Any] = {
 
 
 def _money(value_pence: int | None) -> str | None:
-    return None if value_pence is None else format_money(Decimal(value_pence) / 100)
+    """Pence as the JSON contract shows money (``format_money``), by integer arithmetic."""
+    if value_pence is None:
+        return None
+    pounds, pence_ = divmod(abs(value_pence), 100)
+    return f"{'-' if value_pence < 0 else ''}{pounds}.{pence_:02d}"
 
 
 def _day(value: date | None) -> str | None:
     return value.isoformat() if value else None
 
 
-def _contract_json(row: Any, on: date) -> dict[str, Any]:
-    start: date | None = row.start
-    term: int | None = row.term_months
-    allowance = row.extension_months or 0
-    end = add_months(start, term + row.extended_months) if start and term is not None else None
-    max_end = add_months(start, term + allowance) if start and term is not None else None
-    status = row.status
+#: The contract columns :func:`_contract_json` reads, in the order it unpacks them.
+CONTRACT_COLUMNS = (
+    contracts.c.cluster_id,
+    contracts.c.ref,
+    contracts.c.kind,
+    contracts.c.supplier,
+    contracts.c.status,
+    contracts.c.value_pence,
+    contracts.c.estimated_value_pence,
+    contracts.c.start,
+    contracts.c.term_months,
+    contracts.c.extension_months,
+    contracts.c.extended_months,
+    contracts.c.bundled_with,
+)
+
+
+def _contract_json(row: Sequence[Any], on: date) -> dict[str, Any]:
+    """A contract as ``show --json`` reports it, from a row of :data:`CONTRACT_COLUMNS`.
+
+    Rows are unpacked by position: a show of thousands of contracts spent most of
+    its time in named attribute lookups on SQLAlchemy rows.
+    """
+    (_, ref, kind, supplier, status, value, estimate, start, term, allowance, extended,
+     bundled_with) = row  # fmt: skip
+    if start is not None and term is not None:
+        end: date | None = add_months(start, term + extended)
+        max_end: date | None = add_months(start, term + (allowance or 0))
+    else:
+        end = max_end = None
+    shown = status
     if status == "active" and end is not None and on > end:
-        status = "expired"
-    value = row.value_pence if row.status != "tendered" else row.estimated_value_pence
+        shown = "expired"
     return {
-        "ref": row.ref,
-        "kind": row.kind,
-        "supplier": row.supplier,
-        "value_gbp": _money(value),
+        "ref": ref,
+        "kind": kind,
+        "supplier": supplier,
+        "value_gbp": _money(value if status != "tendered" else estimate),
         "start": _day(start),
         "term_months": term,
-        "extension_months": row.extension_months,
-        "extended_months": row.extended_months,
+        "extension_months": allowance,
+        "extended_months": extended,
         "end": _day(end),
         "max_end": _day(max_end),
-        "status": status,
-        "bundled_with": row.bundled_with,
+        "status": shown,
+        "bundled_with": bundled_with,
     }
 
 
@@ -716,14 +743,21 @@ def query_model(conn: Connection, *, cluster: str | None = None, on: date) -> di
             raise NotFound(f"cluster {cluster!r} does not exist", cluster=cluster)
     wanted = {r.id for r in cluster_rows}
 
-    dept_rows = sorted(conn.execute(select(*facts(departments))).all(), key=lambda r: r.code)
-    code_of = {r.id: r.code for r in dept_rows}
+    # Departments, decisions and concerns are many: their rows are unpacked by position.
+    d = departments.c
+    dept_rows = sorted(
+        conn.execute(
+            select(d.id, d.code, d.name, d.kind, d.parent_id, d.cluster_id, d.headcount)
+        ).all(),
+        key=itemgetter(1),
+    )
+    code_of = {row[0]: row[1] for row in dept_rows}
     name_of_cluster = {r.id: r.name for r in conn.execute(select(clusters.c.id, clusters.c.name))}
 
     members: dict[str, list[str]] = {cid: [] for cid in wanted}
-    for r in dept_rows:
-        if r.cluster_id in members:
-            members[r.cluster_id].append(r.code)
+    for _, code, _, _, _, cluster_id, _ in dept_rows:
+        if cluster_id in members:
+            members[cluster_id].append(code)
 
     onboarded: dict[tuple[str, int], list[str]] = {}
     for r in conn.execute(select(*facts(onboardings))):
@@ -748,9 +782,9 @@ def query_model(conn: Connection, *, cluster: str | None = None, on: date) -> di
             )
 
     contracts_of: dict[str, list[dict[str, Any]]] = {cid: [] for cid in wanted}
-    for r in sorted(conn.execute(select(*facts(contracts))).all(), key=lambda r: r.ref):
-        if r.cluster_id in contracts_of:
-            contracts_of[r.cluster_id].append(_contract_json(r, on))
+    for row in sorted(conn.execute(select(*CONTRACT_COLUMNS)).all(), key=itemgetter(1)):
+        if row[0] in contracts_of:
+            contracts_of[row[0]].append(_contract_json(row, on))
 
     cases_of: dict[str, list[dict[str, Any]]] = {cid: [] for cid in wanted}
     for r in conn.execute(select(*facts(business_cases))):
@@ -789,28 +823,27 @@ def query_model(conn: Connection, *, cluster: str | None = None, on: date) -> di
 
     department_json = [
         {
-            "code": r.code,
-            "name": r.name,
-            "kind": r.kind,
-            "parent": code_of.get(r.parent_id) if r.parent_id else None,
-            "cluster": name_of_cluster.get(r.cluster_id) if r.cluster_id else None,
-            "headcount": r.headcount,
+            "code": code,
+            "name": name,
+            "kind": kind,
+            "parent": code_of.get(parent_id) if parent_id else None,
+            "cluster": name_of_cluster.get(cluster_id) if cluster_id else None,
+            "headcount": headcount,
         }
-        for r in dept_rows
-        if cluster is None or r.cluster_id in wanted
+        for _, code, name, kind, parent_id, cluster_id, headcount in dept_rows
+        if cluster is None or cluster_id in wanted
     ]
 
-    concerns: dict[str, list[Any]] = {}
-    for r in conn.execute(
-        select(*facts(decision_concerns)).order_by(
-            decision_concerns.c.decision_id, decision_concerns.c.seq
-        )
+    c = decision_concerns.c
+    concerns: dict[str, list[tuple[str, str, str]]] = {}
+    for decision_id, kind, target_id, key in conn.execute(
+        select(c.decision_id, c.kind, c.target_id, c.key).order_by(c.decision_id, c.seq)
     ):
-        concerns.setdefault(r.decision_id, []).append(r)
+        concerns.setdefault(decision_id, []).append((kind, target_id, key))
 
     relevant_targets = (
         wanted
-        | {r.id for r in dept_rows if r.cluster_id in wanted}
+        | {row[0] for row in dept_rows if row[5] in wanted}
         | {
             r.id
             for r in conn.execute(select(contracts.c.id, contracts.c.cluster_id))
@@ -818,20 +851,24 @@ def query_model(conn: Connection, *, cluster: str | None = None, on: date) -> di
         }
     )
 
-    def concern_key(c: Any) -> str:
-        if c.kind == "department":
-            return f"department:{code_of.get(c.target_id, c.key)}"
-        return f"{c.kind}:{c.key}"
+    def concern_key(kind: str, target_id: str, key: str) -> str:
+        if kind == "department":
+            return f"department:{code_of.get(target_id, key)}"
+        return f"{kind}:{key}"
 
+    k = decisions.c
     decision_json = [
         {
-            "id": r.key,
-            "title": r.title,
-            "status": r.status,
-            "concerns": [concern_key(c) for c in concerns.get(r.id, [])],
-            "superseded_by": r.superseded_by,
+            "id": key,
+            "title": title,
+            "status": status,
+            "concerns": [concern_key(*concern) for concern in concerns.get(ident, ())],
+            "superseded_by": superseded_by,
         }
-        for r in conn.execute(select(*facts(decisions)).order_by(decisions.c.number))
-        if cluster is None or any(c.target_id in relevant_targets for c in concerns.get(r.id, []))
+        for ident, key, title, status, superseded_by in conn.execute(
+            select(k.id, k.key, k.title, k.status, k.superseded_by).order_by(k.number)
+        )
+        if cluster is None
+        or any(target in relevant_targets for _, target, _ in concerns.get(ident, ()))
     ]
     return {"clusters": cluster_json, "departments": department_json, "decisions": decision_json}

@@ -107,6 +107,8 @@ def positions_to_apply(conn: Connection, up_to: int, as_of: date | None) -> list
             return []
         if tracked_position(conn, TimelineProjection.name) < up_to:
             return None
+        if not _current_layout(conn):
+            return None  # made by an earlier version: rebuilt at the store's next write
         # Hold the table for the rest of the transaction (on PostgreSQL a rebuild's DROP
         # waits for it), then check again: rows at or below a tracked position never
         # change until a rebuild, so the selection below sees all of them.
@@ -114,6 +116,18 @@ def positions_to_apply(conn: Connection, up_to: int, as_of: date | None) -> list
         if tracked_position(conn, TimelineProjection.name) < up_to:
             return None
         return [row[0] for row in conn.execute(_selection(up_to, as_of))]
+
+
+def _current_layout(conn: Connection) -> bool:
+    """Whether the store's timeline table has every column this version selects by."""
+    if conn.dialect.name == "sqlite":
+        rows = conn.exec_driver_sql("SELECT name FROM pragma_table_info('timeline')")
+    else:
+        rows = conn.exec_driver_sql(
+            "SELECT column_name FROM information_schema.columns "
+            "WHERE table_schema = current_schema() AND table_name = 'timeline'"
+        )
+    return {c.name for c in timeline.c} <= {r[0] for r in rows}
 
 
 def _selection(up_to: int, as_of: date | None) -> Select[Any]:
