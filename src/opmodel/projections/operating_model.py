@@ -363,10 +363,41 @@ class OperatingModelProjection:
     metadata: ClassVar[MetaData] = metadata
 
     def operations(self, conn: Connection, batch: Sequence[Envelope]) -> Iterable[Operation]:
-        for envelope in batch:
-            handler = _HANDLERS.get((envelope.aggregate, envelope.name))
-            if handler is not None:
-                yield from handler(envelope)
+        return grouped(
+            (envelope.ident, operation)
+            for envelope in batch
+            for operation in _HANDLERS.get((envelope.aggregate, envelope.name), _none)(envelope)
+        )
+
+
+def _none(_: Envelope) -> Iterable[Operation]:
+    return ()
+
+
+def grouped(operations: Iterable[tuple[str, Operation]]) -> list[Operation]:
+    """Operations reordered so that runs of one statement are long, each thing's in order.
+
+    Every handler changes only rows of the thing its event is about (a cluster's
+    rows, phases, go-lives and business cases; a department's row; a contract's;
+    a decision's and its concerns), so operations on different things commute,
+    and only each thing's own operations must keep their order. An operation
+    joins the latest group of its statement (and parameter names) when no later
+    group holds an operation on the same thing; otherwise it starts a new group.
+    The groups then go to the database in order, each as one ``executemany``.
+    """
+    groups: list[tuple[Any, list[dict[str, Any]]]] = []
+    latest: dict[tuple[Any, tuple[str, ...]], int] = {}  # statement, names -> group
+    last_of: dict[str, int] = {}  # thing -> the group of its latest operation
+    for thing, (statement, params) in operations:
+        key = (id(statement), tuple(params))
+        index = latest.get(key)
+        if index is None or index < last_of.get(thing, -1):
+            index = len(groups)
+            groups.append((statement, []))
+            latest[key] = index
+        groups[index][1].append(params)
+        last_of[thing] = index
+    return [(statement, params) for statement, rows in groups for params in rows]
 
 
 def _cluster_formed(e: Envelope) -> Iterable[Operation]:
