@@ -83,16 +83,22 @@ def postgres_conninfo(url: str) -> str:
     return conninfo
 
 
-def write(store: str, events: int, aggregates: int, size: int) -> dict[str, Any]:
-    """The bare library writing ``events`` events in one save (one transaction)."""
+def write(store: str, events: int, aggregates: int, size: int, chunk: int = 0) -> dict[str, Any]:
+    """The bare library writing ``events`` events in one save (one transaction).
+
+    With ``chunk``, in saves of that many items instead: only for stores made
+    outside the timings (the PostgreSQL read baseline's), since the library's
+    PostgreSQL recorder can stall on one save of many MB (docs/performance.md).
+    """
     _import_stack()
     from bench.bare import BareApp, make_items
 
     app = BareApp(env=library_env(store, create_table=False))
     items = make_items(app, events, aggregates, size)
-    recordings = app.save(*items)
+    step = chunk or len(items)
+    saved = sum(len(app.save(*items[i : i + step])) for i in range(0, len(items), step))
     app.close()
-    return {"events": len(recordings)}
+    return {"events": saved}
 
 
 def setup(store: str) -> dict[str, Any]:
@@ -213,6 +219,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--events", type=int, required=True)
     p.add_argument("--aggregates", type=int, required=True)
     p.add_argument("--size", type=int, required=True, help="average stored bytes per event")
+    p.add_argument("--chunk", type=int, default=0, help="save this many items at a time")
     p = sub.add_parser("setup", help="create the bare library's table")
     p.add_argument("--store", required=True)
     p = sub.add_parser("read", help="the bare library reads and deserialises every event")
@@ -230,7 +237,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     result: dict[str, Any]
     if args.mode == "write":
-        result = write(args.store, args.events, args.aggregates, args.size)
+        result = write(args.store, args.events, args.aggregates, args.size, args.chunk)
     elif args.mode == "setup":
         result = setup(args.store)
     elif args.mode == "read":
