@@ -655,7 +655,9 @@ class Service:
         from opmodel.diffing import diff_models
 
         point = timetravel.PointInTime(
-            position=timetravel.position_recorded_by(self, until) if until else None
+            position=(
+                timetravel.position_recorded_by(self, until, what="--until") if until else None
+            )
         )
         with self.connect() as conn:
             rows = {r["position"]: r for r in query_history(conn, up_to=point.position)}

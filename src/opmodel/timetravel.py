@@ -73,11 +73,11 @@ class PointInTime:
         return date.today()
 
 
-def parse_moment(text: str) -> datetime:
+def parse_moment(text: str, *, what: str = "--as-recorded") -> datetime:
     """An ISO timestamp (``2024-01-31T12:00:00Z``); a bare date means the end of that day."""
     value = text.strip()
     if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
-        day = parse_date(value, what="--as-recorded")
+        day = parse_date(value, what=what)
         return datetime.combine(day + timedelta(days=1), time.min, tzinfo=UTC) - timedelta(
             microseconds=1
         )
@@ -85,25 +85,28 @@ def parse_moment(text: str) -> datetime:
         moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError as exc:
         raise InvalidInput(
-            f"--as-recorded {text!r} is not a moment: write @POSITION, a date (YYYY-MM-DD) "
+            f"{what} {text!r} is not a moment: write @POSITION, a date (YYYY-MM-DD) "
             "or a timestamp like 2024-01-31T12:00:00Z"
         ) from exc
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def position_recorded_by(service: Service, text: str) -> int:
-    """The position current at ``@P`` or at a moment T (0 if nothing was recorded by then)."""
+def position_recorded_by(service: Service, text: str, *, what: str = "--as-recorded") -> int:
+    """The position current at ``@P`` or at a moment T (0 if nothing was recorded by then).
+
+    ``what`` names the option the user gave, for error messages.
+    """
     value = text.strip()
     head = service.head()
     if value.startswith("@"):
         number = value[1:]
         if not number.isdigit():
-            raise InvalidInput(f"--as-recorded {text!r}: write @ and a position, like @57")
+            raise InvalidInput(f"{what} {text!r}: write @ and a position, like @57")
         position = int(number)
         if position > head:
             raise NotFound(f"position {position} does not exist yet: the store's head is {head}")
         return position
-    stamp = utc_stamp(parse_moment(value))
+    stamp = utc_stamp(parse_moment(value, what=what))
     with service.connect() as conn:
         found = conn.execute(
             select(func.max(history.c.position)).where(history.c.recorded_at <= stamp)
@@ -136,9 +139,16 @@ def phase_date(service: Service, reference: str) -> date:
     when = row.started if want_start else row.completed
     if when is None:
         state = "started" if want_start else "completed"
+        if not want_start and row.started is not None:
+            hint = (
+                f": ask for its start ({cluster.name}:{number}:start, {row.started}) "
+                "or for a date with --as-of"
+            )
+        else:
+            hint = ": ask for a date with --as-of, or record the phase's progress first"
         raise PhaseNotInProgress(
             f"phase {cluster.name}:{number} has not {state}, so there is no model "
-            f"at its {'start' if want_start else 'completion'}",
+            f"at its {'start' if want_start else 'completion'}{hint}",
             cluster=cluster.name,
             phase=number,
         )
@@ -338,6 +348,14 @@ def model_at(
         try:
             builder.apply(events)
             model = builder.model(cluster=cluster, on=point.judged_on(), with_ids=with_ids)
+        except NotFound:
+            if cluster is not None and _exists_now(service, cluster):
+                raise NotFound(
+                    f"cluster {cluster!r} did not exist yet {_describe(point)}: it was formed "
+                    "later (see opmodel history --cluster)",
+                    cluster=cluster,
+                ) from None
+            raise
         finally:
             builder.close()
     return {
@@ -346,3 +364,21 @@ def model_at(
         "as_recorded": point.recorded,
         **model,
     }
+
+
+def _exists_now(service: Service, cluster: str) -> bool:
+    with service.connect() as conn:
+        found = conn.execute(
+            select(clusters.c.id).where(clusters.c.name_key == cluster.casefold())
+        ).first()
+    return found is not None
+
+
+def _describe(point: PointInTime) -> str:
+    """``as of 2020-01-31``, ``as recorded @12``, or both."""
+    parts = []
+    if point.as_of is not None:
+        parts.append(f"as of {point.as_of.isoformat()}")
+    if point.recorded is not None:
+        parts.append(f"as recorded {point.recorded}")
+    return " and ".join(parts) or "then"
