@@ -137,5 +137,6 @@ def test_an_entry_effective_in_the_future_rejects_the_whole_file(cli: Cli, tmp_p
     result = cli("import", str(planned))
 
     assert result.exit_code == 2
-    assert "entry 5" in result.stderr and "2999-01-01 is in the future" in result.stderr
+    assert "entry 5" in result.stderr
+    assert "2999-01-01 is in the future" in result.stderr
     assert cli.history() == []
