@@ -665,7 +665,7 @@ class Service:
         try:
             today = date.today()
             previous = builder.model(cluster=None, on=today, with_ids=True)
-            for envelope in timetravel.select_events(self, point):
+            for envelope in timetravel.select_events(self, point, every_event=True):
                 builder.apply([envelope])
                 current = builder.model(cluster=None, on=today, with_ids=True)
                 row = rows.get(envelope.position, {})

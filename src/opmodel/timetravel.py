@@ -38,6 +38,7 @@ from opmodel.projections.base import INTERNAL_AGGREGATES, Envelope, run_operatio
 from opmodel.projections.history import history, utc_stamp
 from opmodel.projections.operating_model import (
     OperatingModelProjection,
+    changes_the_model,
     clusters,
     department_ids,
     facts,
@@ -190,7 +191,9 @@ def point_from_reference(service: Service, reference: str) -> PointInTime:
         ) from None
 
 
-def select_events(service: Service, point: PointInTime) -> list[Envelope]:
+def select_events(
+    service: Service, point: PointInTime, *, every_event: bool = False
+) -> list[Envelope]:
     """The events that make the model at ``point``, in the order to apply them.
 
     The timeline read model names the positions (selected and ordered in SQL) and
@@ -200,10 +203,10 @@ def select_events(service: Service, point: PointInTime) -> list[Envelope]:
     """
     up_to = point.position if point.position is not None else service.head()
     with service.connect() as conn:
-        positions = positions_to_apply(conn, up_to, point.as_of)
+        positions = positions_to_apply(conn, up_to, point.as_of, every_event=every_event)
     with without_gc():
         if positions is None:
-            return scan_events(service, up_to, point.as_of)
+            return scan_events(service, up_to, point.as_of, every_event=every_event)
         return read_positions(service, positions)
 
 
@@ -277,11 +280,17 @@ def _stream(service: Service, up_to: int) -> Iterator[Envelope]:
         after = batch[-1].position
 
 
-def scan_events(service: Service, up_to: int, as_of: date | None) -> list[Envelope]:
+def scan_events(
+    service: Service, up_to: int, as_of: date | None, *, every_event: bool = False
+) -> list[Envelope]:
     """:func:`select_events` by reading every event up to ``up_to`` (no timeline needed)."""
     events = list(_stream(service, up_to))
+
+    def wanted(e: Envelope) -> bool:
+        return every_event or changes_the_model(e)
+
     if as_of is None:
-        return events
+        return [e for e in events if wanted(e)]
     earliest: dict[Any, date] = {}
     for e in events:
         effective = e.meta.effective
@@ -302,7 +311,8 @@ def scan_events(service: Service, up_to: int, as_of: date | None) -> list[Envelo
         return e.meta.effective
 
     keyed = [(effective_of(e), e.position, e) for e in events]
-    keyed = [k for k in keyed if k[0] <= as_of]
+    # Every fact counts for the earliest dates; only those the model changes for are applied.
+    keyed = [k for k in keyed if k[0] <= as_of and wanted(k[2])]
     keyed.sort(key=lambda k: (k[0], k[1]))
     return [k[2] for k in keyed]
 
@@ -343,10 +353,11 @@ def model_at(
     """
     position = point.position if point.position is not None else service.head()
     with without_gc():
-        events = select_events(service, replace(point, position=position))
         builder = ModelBuilder()
         try:
-            builder.apply(events)
+            # The events are let go as soon as they are applied, before the collector
+            # runs again: otherwise its first pass walks every one of them.
+            builder.apply(select_events(service, replace(point, position=position)))
             model = builder.model(cluster=cluster, on=point.judged_on(), with_ids=with_ids)
         except NotFound:
             if cluster is not None and _exists_now(service, cluster):

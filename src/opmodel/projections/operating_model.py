@@ -374,6 +374,11 @@ def _none(_: Envelope) -> Iterable[Operation]:
     return ()
 
 
+def changes_the_model(envelope: Envelope) -> bool:
+    """Whether this read model has a handler for the event (time travel reads only those)."""
+    return (envelope.aggregate, envelope.name) in _HANDLERS
+
+
 def grouped(operations: Iterable[tuple[str, Operation]]) -> list[Operation]:
     """Operations reordered so that runs of one statement are long, each thing's in order.
 

@@ -39,9 +39,11 @@ from sqlalchemy import (
     insert,
     literal,
     select,
+    true,
 )
 
 from opmodel.projections.base import INTERNAL_AGGREGATES, Envelope, Operation, tracked_position
+from opmodel.projections.operating_model import changes_the_model
 
 metadata = MetaData()
 
@@ -55,6 +57,10 @@ timeline = Table(
     # Facts about one delivery phase (plan, start, completion, go-lives): ``id:number``.
     Column("phase", String(40)),
     Column("planned", Boolean, nullable=False, server_default=false()),  # a PhasePlanned
+    # Whether the operating model changes for it (a cluster's MemberAdmitted does not:
+    # the department's own event carries the membership). Others still count for the
+    # earliest dates, but are not read.
+    Column("applied", Boolean, nullable=False, server_default=true()),
 )
 
 #: The cluster events that are about one of its delivery phases (they carry its number).
@@ -91,12 +97,18 @@ class TimelineProjection:
                     "effective": event.meta.effective,
                     "phase": phase_of(envelope),
                     "planned": envelope.name == "PhasePlanned",
+                    "applied": changes_the_model(envelope),
                 },
             )
 
 
-def positions_to_apply(conn: Connection, up_to: int, as_of: date | None) -> list[int] | None:
+def positions_to_apply(
+    conn: Connection, up_to: int, as_of: date | None, *, every_event: bool = False
+) -> list[int] | None:
     """The positions that make the model at ``@up_to`` (as of ``as_of``), in applying order.
+
+    Only events the operating model changes for, unless ``every_event`` (a replay
+    lists them all).
 
     ``None`` when the timeline has not applied every event up to ``up_to`` (a store
     made before the timeline existed, a read model behind, or being rebuilt): the
@@ -115,7 +127,7 @@ def positions_to_apply(conn: Connection, up_to: int, as_of: date | None) -> list
         conn.execute(select(timeline.c.position).limit(1)).all()
         if tracked_position(conn, TimelineProjection.name) < up_to:
             return None
-        return [row[0] for row in conn.execute(_selection(up_to, as_of))]
+        return [row[0] for row in conn.execute(_selection(up_to, as_of, every_event))]
 
 
 def _current_layout(conn: Connection) -> bool:
@@ -130,10 +142,11 @@ def _current_layout(conn: Connection) -> bool:
     return {c.name for c in timeline.c} <= {r[0] for r in rows}
 
 
-def _selection(up_to: int, as_of: date | None) -> Select[Any]:
+def _selection(up_to: int, as_of: date | None, every_event: bool) -> Select[Any]:
     t = timeline.c
+    applied = true() if every_event else t.applied
     if as_of is None:
-        return select(t.position).where(t.position <= up_to).order_by(t.position)
+        return select(t.position).where(t.position <= up_to, applied).order_by(t.position)
     # A created-event takes effect on the earliest date of any fact about its thing, and
     # a phase's plan no later than the phase's earliest start, completion or go-live
     # (among the events up to ``up_to``); every other event on its own date.
@@ -147,11 +160,13 @@ def _selection(up_to: int, as_of: date | None) -> Select[Any]:
         else_=t.effective,
     )
     ordered = (
-        select(t.position, takes_effect.label("takes_effect")).where(t.position <= up_to).subquery()
+        select(t.position, t.applied, takes_effect.label("takes_effect"))
+        .where(t.position <= up_to)
+        .subquery()
     )
     day = literal(as_of, Date)
     return (
         select(ordered.c.position)
-        .where(ordered.c.takes_effect <= day)
+        .where(ordered.c.takes_effect <= day, true() if every_event else ordered.c.applied)
         .order_by(ordered.c.takes_effect, ordered.c.position)
     )
