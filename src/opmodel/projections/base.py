@@ -102,10 +102,6 @@ class Envelope(NamedTuple):
         event = self.event
         return {name: getattr(event, name) for name in _names_of(type(event))[2]}
 
-    def data(self) -> dict[str, Any]:
-        """The event's own fields as plain JSON values."""
-        return {name: plain(value) for name, value in self.fields().items()}
-
 
 _CLASS_NAMES: dict[type, tuple[str, str, tuple[str, ...]]] = {}
 

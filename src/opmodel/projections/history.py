@@ -123,7 +123,7 @@ class HistoryProjection:
                     "command_id": meta.command_id,
                     "subject": f"{kind}:{me}",
                     "event": envelope.name,
-                    "summary": summarise(envelope, names.label, me=me),
+                    "summary": summarise(envelope, me),
                     "data": dumps(envelope.fields()),
                 }
             )
@@ -178,10 +178,6 @@ class _Names:
         rows = conn.execute(select(history_labels).where(history_labels.c.id.in_(ids)))
         for row in rows:
             self.labels[row.id] = row.label
-
-    def label(self, aggregate_id: Any) -> str:
-        key = aggregate_id if isinstance(aggregate_id, str) else aggregate_id.hex
-        return self.labels.get(key, key[:8])
 
     def learn(self, envelope: Envelope, ident: str, kind: str) -> None:
         """Note the name a created or re-coded thing has from now on."""

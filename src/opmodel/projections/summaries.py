@@ -9,8 +9,6 @@ from typing import Any
 from opmodel.domain.values import format_money
 from opmodel.projections.base import Envelope
 
-Label = Callable[[Any], str]
-
 _KINDS = {
     "Cluster": "cluster",
     "Department": "department",
@@ -40,11 +38,9 @@ def _months(n: int | None) -> str:
     return f"{n} month" + ("" if n == 1 else "s")
 
 
-def summarise(envelope: Envelope, label: Label, *, me: str | None = None) -> str:
-    """One sentence saying what the event recorded (``me``: its subject's label, if known)."""
+def summarise(envelope: Envelope, me: str) -> str:
+    """One sentence saying what the event recorded (``me``: how its subject is named)."""
     e = envelope.event
-    if me is None:
-        me = label(envelope.ident)
     key = (envelope.aggregate, envelope.name)
     describe = _SUMMARIES.get(key)
     if describe is None:
