@@ -8,7 +8,6 @@ up to date before they return.
 
 from __future__ import annotations
 
-import gc
 import threading
 import time
 import uuid
@@ -36,6 +35,7 @@ from opmodel.projections.base import (
     Envelope,
     advance,
     batches,
+    gc_paused,
     projection_tracking,
     run_operations,
     tracked_position,
@@ -82,27 +82,6 @@ class Outcome:
     command_id: str
     positions: tuple[int, ...]
     results: tuple[str | None, ...]
-
-
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """Hold off Python's cycle collector during bulk work, then let it run again.
-
-    An import or a batch of read-model rows allocates hundreds of thousands of
-    objects that stay alive until the work ends; the collector, triggered by
-    allocation counts, would scan them again and again (~20% of an import's
-    time) to find almost no cycles. Reference counting still frees everything
-    else at once, and the collector runs as usual afterwards, so memory stays
-    bounded by the work's own size.
-    """
-    if not gc.isenabled():
-        yield
-        return
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
 
 
 def make_meta(

@@ -22,10 +22,8 @@ event is read instead (:func:`scan_events`). See ADR 0005.
 
 from __future__ import annotations
 
-import gc
 import re
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
@@ -34,7 +32,7 @@ from sqlalchemy import create_engine, func, select
 
 from opmodel.domain.values import parse_date
 from opmodel.errors import InvalidInput, NotFound, PhaseNotInProgress
-from opmodel.projections.base import INTERNAL_AGGREGATES, Envelope, run_operations
+from opmodel.projections.base import INTERNAL_AGGREGATES, Envelope, gc_paused, run_operations
 from opmodel.projections.history import history, utc_stamp
 from opmodel.projections.operating_model import (
     OperatingModelProjection,
@@ -204,28 +202,10 @@ def select_events(
     up_to = point.position if point.position is not None else service.head()
     with service.connect() as conn:
         positions = positions_to_apply(conn, up_to, point.as_of, every_event=every_event)
-    with without_gc():
+    with gc_paused():
         if positions is None:
             return scan_events(service, up_to, point.as_of, every_event=every_event)
         return read_positions(service, positions)
-
-
-@contextmanager
-def without_gc() -> Iterator[None]:
-    """Pause Python's cyclic garbage collector while many events are made and applied.
-
-    Tens of thousands of event objects stay alive until the model is built, and
-    each collection walks all of them again: reading 48,768 events took ~1.7x as
-    long with it running. They hold no reference cycles; whatever else is left over
-    is collected once the collector runs again.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def read_positions(service: Service, positions: Sequence[int]) -> list[Envelope]:
@@ -352,7 +332,7 @@ def model_at(
     re-code from a department leaving and another arriving.
     """
     position = point.position if point.position is not None else service.head()
-    with without_gc():
+    with gc_paused():
         builder = ModelBuilder()
         try:
             # The events are let go as soon as they are applied, before the collector

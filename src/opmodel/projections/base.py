@@ -13,8 +13,10 @@ and its transaction is rolled back instead of applying the batch twice.
 
 from __future__ import annotations
 
+import gc
 import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, fields
 from datetime import date, datetime
 from decimal import Decimal
@@ -298,6 +300,28 @@ def _compile(conn: Connection, statement: Executable, keys: tuple[str, ...]) -> 
         if processor is not None:
             processors[name] = processor
     return _Plan(compiled.string, names, constants, processors)
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Hold off Python's cycle collector during bulk work, then let it run again.
+
+    An import, a batch of read-model rows or a past model allocates hundreds of
+    thousands of objects that stay alive until the work ends; the collector,
+    triggered by allocation counts, would walk them again and again (~20% of an
+    import's time; reading 48,768 events for ``--as-of`` took ~1.7x as long) to
+    find almost no cycles. Reference counting still frees everything else at
+    once, and the collector runs as usual afterwards. Nested uses leave it off
+    until the outermost ends.
+    """
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
 
 
 def tracked_position(conn: Connection, name: str, *, lock: bool = False) -> int:
