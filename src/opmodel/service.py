@@ -36,8 +36,10 @@ from opmodel.projections.base import (
     advance,
     batches,
     gc_paused,
+    lacks_columns,
     projection_tracking,
     run_operations,
+    table_columns,
     tracked_position,
     tracking_metadata,
 )
@@ -250,7 +252,7 @@ class Service:
                 # A read model whose tables are missing, or lack columns this version
                 # writes, is made again from zero (read models are derived: the next
                 # catch-up applies every event to it).
-                _, columns = _layout(conn, self.location)
+                columns = table_columns(conn)
                 existing = {r.name for r in conn.execute(projection_tracking.select())}
                 for name, projection in PROJECTIONS.items():
                     if _outdated(projection, columns):
@@ -668,55 +670,36 @@ class Service:
             return query_history(conn, **filters)
 
 
-def _layout(conn: Connection, location: StoreLocation) -> tuple[set[str], dict[str, set[str]]]:
-    """The store's table and trigger names, and each table's column names (one query each)."""
+def _table_names(conn: Connection, location: StoreLocation) -> set[str]:
+    """The store's table and trigger names."""
     if location.kind == "sqlite":
-        names = {
+        return {
             r[0]
             for r in conn.exec_driver_sql(
                 "SELECT name FROM sqlite_master WHERE type IN ('table', 'trigger')"
             )
         }
-        rows = conn.exec_driver_sql(
-            "SELECT m.name, p.name FROM sqlite_master m, pragma_table_info(m.name) p "
-            "WHERE m.type = 'table'"
-        )
-    else:
-        names = {
-            r[0]
-            for r in conn.execute(
-                text(
-                    "SELECT table_name FROM information_schema.tables WHERE table_schema = :s "
-                    "UNION SELECT tgname FROM pg_trigger t JOIN pg_class c ON t.tgrelid = c.oid "
-                    "JOIN pg_namespace n ON c.relnamespace = n.oid WHERE n.nspname = :s"
-                ),
-                {"s": location.schema},
-            )
-        }
-        rows = conn.execute(
+    return {
+        r[0]
+        for r in conn.execute(
             text(
-                "SELECT table_name, column_name FROM information_schema.columns "
-                "WHERE table_schema = :s"
+                "SELECT table_name FROM information_schema.tables WHERE table_schema = :s "
+                "UNION SELECT tgname FROM pg_trigger t JOIN pg_class c ON t.tgrelid = c.oid "
+                "JOIN pg_namespace n ON c.relnamespace = n.oid WHERE n.nspname = :s"
             ),
             {"s": location.schema},
         )
-    columns: dict[str, set[str]] = {}
-    for table, column in rows:
-        columns.setdefault(table, set()).add(column)
-    return names, columns
+    }
 
 
 def _outdated(projection: Projection, columns: dict[str, set[str]]) -> bool:
     """Whether a read model's tables are missing or lack a column this version writes."""
-    return any(
-        not {c.name for c in table.c} <= columns.get(name, set())
-        for name, table in projection.metadata.tables.items()
-    )
+    return lacks_columns(projection.metadata.tables.values(), columns)
 
 
 def _is_initialised(conn: Connection, location: StoreLocation) -> bool:
     """Whether the store has its event table, guards, tracking and current read-model tables."""
-    names, columns = _layout(conn, location)
+    names, columns = _table_names(conn, location), table_columns(conn)
     guards = {"opmodel_append_only_update", "opmodel_append_only_delete"}
     if location.kind == "postgresql":
         guards = {"opmodel_append_only_rows", "opmodel_append_only_truncate"}

@@ -44,7 +44,14 @@ from sqlalchemy import (
     true,
 )
 
-from opmodel.projections.base import INTERNAL_AGGREGATES, Envelope, Operation, tracked_position
+from opmodel.projections.base import (
+    INTERNAL_AGGREGATES,
+    Envelope,
+    Operation,
+    lacks_columns,
+    table_columns,
+    tracked_position,
+)
 from opmodel.projections.operating_model import changes_the_model
 
 metadata = MetaData()
@@ -130,7 +137,7 @@ def positions_to_apply(
             return []
         if tracked_position(conn, TimelineProjection.name) < up_to:
             return None
-        if not _current_layout(conn):
+        if lacks_columns([timeline], table_columns(conn)):
             return None  # made by an earlier version: rebuilt at the store's next write
         # Hold the table for the rest of the transaction (on PostgreSQL a rebuild's DROP
         # waits for it), then check again: rows at or below a tracked position never
@@ -139,18 +146,6 @@ def positions_to_apply(
         if tracked_position(conn, TimelineProjection.name) < up_to:
             return None
         return [row[0] for row in conn.execute(_selection(up_to, as_of, every_event))]
-
-
-def _current_layout(conn: Connection) -> bool:
-    """Whether the store's timeline table has every column this version selects by."""
-    if conn.dialect.name == "sqlite":
-        rows = conn.exec_driver_sql("SELECT name FROM pragma_table_info('timeline')")
-    else:
-        rows = conn.exec_driver_sql(
-            "SELECT column_name FROM information_schema.columns "
-            "WHERE table_schema = current_schema() AND table_name = 'timeline'"
-        )
-    return {c.name for c in timeline.c} <= {r[0] for r in rows}
 
 
 def _selection(up_to: int, as_of: date | None, every_event: bool) -> Select[Any]:
