@@ -264,26 +264,28 @@ S_ONBOARD = insert(onboardings)
 S_CONTRACT_INSERT = insert(contracts)
 
 
-def _award(column: str, stamp: str, value: Any) -> dict[str, Any]:
-    """SET column and its stamp, as a newer fact would (an award sets many at once)."""
-    if isinstance(value, str) and not value.startswith("b_"):
-        bound: Any = literal(value, contracts.c[column].type)
-    else:
-        bound = bindparam(value, type_=contracts.c[column].type)
-    return {column: _newer(contracts, stamp, column, bound)}
+def _award(column: str, stamp: str, value: str | Any) -> dict[str, Any]:
+    """SET column as a newer fact would (an award sets many at once).
+
+    ``value`` names the bind parameter (``kind`` for ``:b_kind``, typed as the
+    column) or is an SQL expression.
+    """
+    if isinstance(value, str):
+        value = bindparam(f"b_{value}", type_=contracts.c[column].type)
+    return {column: _newer(contracts, stamp, column, value)}
 
 
 S_CONTRACT_AWARD = _set(
     contracts,
-    **_award("status", "status_at", "active"),
-    **_award("kind", "status_at", "b_kind"),
-    **_award("framework", "status_at", "b_framework"),
-    **_award("supplier", "supplier_at", "b_supplier"),
-    **_award("value_pence", "value_at", "b_value"),
-    **_award("start", "start_at", "b_start"),
-    **_award("term_months", "term_at", "b_term"),
-    **_award("extension_months", "allowance_at", "b_allowance"),
-    **_award("bundled_with", "bundled_at", "b_bundled"),
+    **_award("status", "status_at", literal("active", String)),
+    **_award("kind", "status_at", "kind"),
+    **_award("framework", "status_at", "framework"),
+    **_award("supplier", "supplier_at", "supplier"),
+    **_award("value_pence", "value_at", "value"),
+    **_award("start", "start_at", "start"),
+    **_award("term_months", "term_at", "term"),
+    **_award("extension_months", "allowance_at", "allowance"),
+    **_award("bundled_with", "bundled_at", "bundled"),
     **{
         stamp: _stamp_max(contracts, stamp)
         for stamp in (
