@@ -113,14 +113,18 @@ def test_importing_the_example_twice_is_refused_and_writes_nothing(
     assert cli.json("audit", "digest") == before
 
 
-def test_a_broken_third_entry_rejects_the_whole_file(cli: Cli, tmp_path: Path) -> None:
+def _import_example_with_effective(cli: Cli, tmp_path: Path, entry: int, effective: str) -> Any:
+    """Import the example with entry ``entry`` (1-based) dated ``effective``, into a new store."""
     document = yaml.safe_load(EXAMPLE.read_text(encoding="utf-8"))
-    document["entries"][2]["effective"] = "2021-02-30"
-    broken = tmp_path / "broken.yaml"
-    broken.write_text(yaml.safe_dump(document, sort_keys=False), encoding="utf-8")
+    document["entries"][entry - 1]["effective"] = effective
+    changed = tmp_path / "changed.yaml"
+    changed.write_text(yaml.safe_dump(document, sort_keys=False), encoding="utf-8")
     cli.ok("init")
+    return cli("import", str(changed))
 
-    result = cli("import", str(broken))
+
+def test_a_broken_third_entry_rejects_the_whole_file(cli: Cli, tmp_path: Path) -> None:
+    result = _import_example_with_effective(cli, tmp_path, 3, "2021-02-30")
 
     assert result.exit_code == 2
     assert "entry 3" in result.stderr
@@ -128,13 +132,7 @@ def test_a_broken_third_entry_rejects_the_whole_file(cli: Cli, tmp_path: Path) -
 
 
 def test_an_entry_effective_in_the_future_rejects_the_whole_file(cli: Cli, tmp_path: Path) -> None:
-    document = yaml.safe_load(EXAMPLE.read_text(encoding="utf-8"))
-    document["entries"][4]["effective"] = "2999-01-01"
-    planned = tmp_path / "planned.yaml"
-    planned.write_text(yaml.safe_dump(document, sort_keys=False), encoding="utf-8")
-    cli.ok("init")
-
-    result = cli("import", str(planned))
+    result = _import_example_with_effective(cli, tmp_path, 5, "2999-01-01")
 
     assert result.exit_code == 2
     assert "entry 5" in result.stderr
