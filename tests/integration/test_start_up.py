@@ -9,6 +9,7 @@ processes of their own to show that nothing relied on an eager import.
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import subprocess
@@ -85,3 +86,44 @@ def test_fresh_processes_write_read_rebuild_and_verify(tmp_path: Path) -> None:
     report = opmodel(store, "audit", "verify")
     assert report["ok"] is True
     assert report["events"] == rebuilt["events"]
+
+
+COLLECTOR_PROBE = """
+import atexit, gc, sys
+from opmodel_cli.main import run
+atexit.register(lambda: print(gc.isenabled(), gc.get_freeze_count() > 0, file=sys.stderr))
+sys.argv = ["opmodel", *sys.argv[1:]]
+run()
+"""
+
+
+def collector_at_exit(*args: str) -> tuple[int, str]:
+    """Run the ``opmodel`` program; its exit code and the collector's state at exit."""
+    result = subprocess.run(
+        [sys.executable, "-c", COLLECTOR_PROBE, *args], capture_output=True, text=True
+    )
+    return result.returncode, result.stderr.strip().splitlines()[-1]
+
+
+def test_the_program_collects_again_once_the_store_is_open(tmp_path: Path) -> None:
+    # Held during start-up, then frozen and enabled: a long command keeps collecting.
+    store = str(tmp_path / "opmodel.db")
+    assert collector_at_exit("--store", store, "init", "--json") == (0, "True True")
+    assert collector_at_exit("--store", store, "projections", "status") == (0, "True True")
+
+
+def test_the_program_leaves_nothing_for_the_collection_at_exit() -> None:
+    # --help opens no store: the collector stays held, and all is frozen at exit.
+    assert collector_at_exit("--help") == (0, "False True")
+
+
+def test_calling_main_directly_leaves_the_collector_alone(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from opmodel_cli.main import main
+
+    before = gc.get_freeze_count()
+    result = CliRunner().invoke(main, ["--store", str(tmp_path / "s.db"), "init"])
+    assert result.exit_code == 0, result.output
+    assert gc.isenabled()
+    assert gc.get_freeze_count() == before
