@@ -44,14 +44,12 @@ from opmodel.projections.operating_model import (
     phases,
     query_model,
 )
-from opmodel.projections.timeline import phase_of, positions_to_apply
+from opmodel.projections.timeline import events_table, phase_of, stored_events_to_apply
 
 if TYPE_CHECKING:
     from opmodel.service import Service
 
 READ_BATCH = 5000
-#: Positions closer than this are read in one range (reading a row is cheaper than a query).
-READ_GAP = 64
 
 
 @dataclass(frozen=True)
@@ -200,49 +198,19 @@ def select_events(
     (:func:`scan_events`): the same answer, only slower.
     """
     up_to = point.position if point.position is not None else service.head()
+    location = service.location
+    events = (
+        events_table(location.events_table, "rowid")
+        if location.kind == "sqlite"
+        else events_table(location.events_table, "notification_id", location.schema)
+    )
     with service.connect() as conn:
-        positions = positions_to_apply(conn, up_to, point.as_of, every_event=every_event)
+        rows = stored_events_to_apply(conn, events, up_to, point.as_of, every_event=every_event)
     with gc_paused():
-        if positions is None:
+        if rows is None:
             return scan_events(service, up_to, point.as_of, every_event=every_event)
-        return read_positions(service, positions)
-
-
-def read_positions(service: Service, positions: Sequence[int]) -> list[Envelope]:
-    """The stored events at ``positions``, deserialised, in the order given.
-
-    Neighbouring positions are read together, a range at a time (one query per
-    range and page); only the events asked for are deserialised.
-    """
-    wanted = set(positions)
-    found: dict[int, Envelope] = {}
-    recorder, to_event = service.app.recorder, service.app.mapper.to_domain_event
-    for first, last in _ranges(sorted(wanted)):
-        start = first
-        while start <= last:
-            notifications = recorder.select_notifications(
-                start=start, limit=min(READ_BATCH, last - start + 1), stop=last
-            )
-            if not notifications:
-                break
-            for n in notifications:
-                if n.id in wanted:
-                    found[n.id] = Envelope(n.id, to_event(n), n)
-            start = notifications[-1].id + 1
-    return [found[p] for p in positions]
-
-
-def _ranges(ordered: Sequence[int]) -> Iterator[tuple[int, int]]:
-    """Ranges ``(first, last)`` covering ``ordered`` positions, split at gaps over READ_GAP."""
-    if not ordered:
-        return
-    first = previous = ordered[0]
-    for position in ordered[1:]:
-        if position - previous > READ_GAP:
-            yield first, previous
-            first = position
-        previous = position
-    yield first, previous
+        event_of = service.app.mapper.event_of
+        return [Envelope(row[0], event_of(*row[1:]), None) for row in rows]
 
 
 def _stream(service: Service, up_to: int) -> Iterator[Envelope]:

@@ -34,13 +34,16 @@ from sqlalchemy import (
     Select,
     String,
     Table,
+    TableClause,
     case,
+    column,
     event,
     false,
     func,
     insert,
     literal,
     select,
+    table,
     true,
 )
 
@@ -132,6 +135,46 @@ def positions_to_apply(
     made before the timeline existed, a read model behind, or being rebuilt): the
     caller then reads the events themselves. Runs in a transaction of its own.
     """
+    rows = _select(conn, _selection(up_to, as_of, every_event), up_to)
+    return None if rows is None else [row[0] for row in rows]
+
+
+def stored_events_to_apply(
+    conn: Connection,
+    events: TableClause,
+    up_to: int,
+    as_of: date | None,
+    *,
+    every_event: bool = False,
+) -> list[tuple[int, Any, int, str, bytes]] | None:
+    """The stored events at :func:`positions_to_apply`'s positions, in the same order.
+
+    ``events`` is the event store's table, as :func:`events_table` describes it: the
+    selection is joined to it, so one query returns position, originator id, version,
+    topic and state of each event to apply. ``None`` as for :func:`positions_to_apply`.
+    """
+    rows = _select(conn, _selection(up_to, as_of, every_event, events), up_to)
+    return None if rows is None else [tuple(row) for row in rows]
+
+
+def events_table(name: str, position: str, schema: str | None = None) -> TableClause:
+    """The event store's table (eventsourcing's layout), for joining to the timeline.
+
+    ``position`` is the column holding the notification id: ``rowid`` in
+    eventsourcing's SQLite table, ``notification_id`` in its PostgreSQL one.
+    """
+    return table(
+        name,
+        column(position),
+        column("originator_id"),
+        column("originator_version"),
+        column("topic"),
+        column("state"),
+        schema=schema,
+    )
+
+
+def _select(conn: Connection, selection: Select[Any], up_to: int) -> Sequence[Any] | None:
     with conn.begin():
         if up_to <= 0:
             return []
@@ -145,14 +188,16 @@ def positions_to_apply(
         conn.execute(select(timeline.c.position).limit(1)).all()
         if tracked_position(conn, TimelineProjection.name) < up_to:
             return None
-        return [row[0] for row in conn.execute(_selection(up_to, as_of, every_event))]
+        return conn.execute(selection).all()
 
 
-def _selection(up_to: int, as_of: date | None, every_event: bool) -> Select[Any]:
+def _selection(
+    up_to: int, as_of: date | None, every_event: bool, events: TableClause | None = None
+) -> Select[Any]:
     t = timeline.c
     applied = true() if every_event else t.applied
     if as_of is None:
-        return select(t.position).where(t.position <= up_to, applied).order_by(t.position)
+        return _joined(t.position, events).where(t.position <= up_to, applied).order_by(t.position)
     # A created-event takes effect on the earliest date of any fact about its thing, and
     # a phase's plan no later than the phase's earliest start, completion or go-live
     # (among the events up to ``up_to``); every other event on its own date.
@@ -184,7 +229,18 @@ def _selection(up_to: int, as_of: date | None, every_event: bool) -> Select[Any]
     )
     day = literal(as_of, Date)
     return (
-        select(ordered.c.position)
+        _joined(ordered.c.position, events)
         .where(ordered.c.takes_effect <= day, true() if every_event else ordered.c.applied)
         .order_by(ordered.c.takes_effect, ordered.c.position)
+    )
+
+
+def _joined(position: Any, events: TableClause | None) -> Select[Any]:
+    """``SELECT position``, or with ``events``, the stored event at that position too."""
+    if events is None:
+        return select(position)
+    e = events.c
+    stored = e[events.c.keys()[0]]
+    return select(position, e.originator_id, e.originator_version, e.topic, e.state).join_from(
+        position.table, events, stored == position
     )
