@@ -115,7 +115,11 @@ class StateTranscoder(JSONTranscoder):
                 if type(item) in _CONTAINERS:
                     value[key] = self._revive(item)
             if len(value) == 2 and "_type_" in value and "_data_" in value:
-                return self._decode_obj(value)
+                try:
+                    transcoding = self.names[value["_type_"]]
+                except KeyError:
+                    return self._decode_obj(value)  # raises the library's error
+                return transcoding.decode(value["_data_"])
             return value
         if kind is list:
             return [self._revive(item) for item in value]

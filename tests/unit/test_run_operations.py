@@ -21,12 +21,14 @@ from sqlalchemy import (
     case,
     create_engine,
     delete,
+    func,
     insert,
+    literal,
     select,
     update,
 )
 
-from opmodel.projections.base import Operation, run_operations
+from opmodel.projections.base import Operation, fetch_rows, run_operations
 
 metadata = MetaData()
 things = Table(
@@ -140,3 +142,27 @@ def test_outside_a_transaction_sqlalchemy_runs_the_statements(connection: Connec
     run_operations(connection, OPERATIONS[:2])  # SQLAlchemy begins one: rollback undoes it
     connection.rollback()
     assert _tables(connection) == [[], []]
+
+
+def test_fetched_rows_are_the_rows_sqlalchemy_returns(connection: Connection) -> None:
+    with connection.begin():
+        run_operations(connection, OPERATIONS)
+    queries = [
+        # Plain columns, literal binds (a date among them), a window function.
+        select(things.c.id, things.c.count, things.c.tags)
+        .where(things.c.on <= literal(date(2025, 1, 1), Date), things.c.count >= 0)
+        .order_by(things.c.id),
+        select(func.row_number().over(order_by=things.c.id.desc()).label("seq"), things.c.id),
+        # A Date column needs SQLAlchemy's conversion: it goes through SQLAlchemy.
+        select(things.c.id, things.c.on).order_by(things.c.id),
+    ]
+    with connection.begin():
+        for query in queries:
+            fetched = fetch_rows(connection, query)
+            assert fetched == [tuple(row) for row in connection.execute(query)]
+            assert all(type(row) is tuple for row in fetched)
+        assert fetch_rows(connection, queries[0]) == [("b", 7, None)]
+        assert fetch_rows(connection, queries[1]) == [(3, "a"), (2, "b"), (1, "c")]
+        assert fetch_rows(connection, queries[2]) == [
+            ("a", None), ("b", date(2024, 2, 29)), ("c", date(2030, 1, 1))
+        ]  # fmt: skip

@@ -31,6 +31,7 @@ from sqlalchemy import (
     Executable,
     Integer,
     MetaData,
+    Select,
     String,
     Table,
     bindparam,
@@ -222,6 +223,33 @@ def run_operations(conn: Connection, operations: Iterable[Operation]) -> None:
             cursor.close()
 
 
+def fetch_rows(conn: Connection, statement: Select[Any]) -> list[tuple[Any, ...]]:
+    """Every row of a query, as plain tuples.
+
+    On SQLite, inside a transaction SQLAlchemy began, a query whose columns need
+    no conversion (integers, text, bytes) runs on the DBAPI cursor, as
+    :func:`run_operations` does: SQLAlchemy's ``Row`` per row is most of the cost
+    of a read of many rows. Anything else goes through ``Connection.execute``.
+    """
+    if conn.dialect.name == "sqlite" and conn.in_transaction():
+        dialect = conn.dialect
+        plain = all(
+            c.type.dialect_impl(dialect).result_processor(dialect, None) is None
+            for c in statement.selected_columns
+        )
+        plan = _compile(conn, statement, ()) if plain else None
+        if plan is not None:
+            cursor = conn.connection.cursor()
+            try:
+                rows: list[tuple[Any, ...]] = cursor.execute(
+                    plan.sql, plan.rows([{}])[0]
+                ).fetchall()
+            finally:
+                cursor.close()
+            return rows
+    return [tuple(row) for row in conn.execute(statement)]
+
+
 @dataclass(frozen=True)
 class _Plan:
     """A statement compiled for SQLite: its SQL and how to turn parameters into a row."""
@@ -236,6 +264,8 @@ class _Plan:
         names, constants, processors = self.names, self.constants, self.processors
         if constants:
             pending = [{**constants, **params} for params in pending]
+        if not names:
+            return [() for _ in pending]
         if len(names) == 1:
             name = names[0]
             if processors:

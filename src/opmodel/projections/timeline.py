@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import date
+from operator import itemgetter
 from typing import Any, ClassVar
 
 from sqlalchemy import (
@@ -51,6 +52,7 @@ from opmodel.projections.base import (
     INTERNAL_AGGREGATES,
     Envelope,
     Operation,
+    fetch_rows,
     lacks_columns,
     table_columns,
     tracked_position,
@@ -152,9 +154,20 @@ def stored_events_to_apply(
     ``events`` is the event store's table, as :func:`events_table` describes it: the
     selection is joined to it, so one query returns position, originator id, version,
     topic and state of each event to apply. ``None`` as for :func:`positions_to_apply`.
+
+    The selection numbers its rows in applying order, and the rows are put in that
+    order here: sorting in SQL would carry every state through the sort.
     """
-    rows = _select(conn, _selection(up_to, as_of, every_event, events), up_to)
-    return None if rows is None else [tuple(row) for row in rows]
+    selected = _selection(up_to, as_of, every_event, numbered=True).subquery()
+    e = events.c
+    stored_position = e[events.c.keys()[0]]
+    statement = select(
+        selected.c.seq, selected.c.position, e.originator_id, e.originator_version, e.topic, e.state
+    ).join_from(selected, events, stored_position == selected.c.position)
+    rows = _select(conn, statement, up_to)
+    if rows is None:
+        return None
+    return [row[1:] for row in sorted(rows, key=itemgetter(0))]
 
 
 def events_table(name: str, position: str, schema: str | None = None) -> TableClause:
@@ -174,7 +187,7 @@ def events_table(name: str, position: str, schema: str | None = None) -> TableCl
     )
 
 
-def _select(conn: Connection, selection: Select[Any], up_to: int) -> Sequence[Any] | None:
+def _select(conn: Connection, selection: Select[Any], up_to: int) -> list[tuple[Any, ...]] | None:
     with conn.begin():
         if up_to <= 0:
             return []
@@ -188,16 +201,17 @@ def _select(conn: Connection, selection: Select[Any], up_to: int) -> Sequence[An
         conn.execute(select(timeline.c.position).limit(1)).all()
         if tracked_position(conn, TimelineProjection.name) < up_to:
             return None
-        return conn.execute(selection).all()
+        return fetch_rows(conn, selection)
 
 
 def _selection(
-    up_to: int, as_of: date | None, every_event: bool, events: TableClause | None = None
+    up_to: int, as_of: date | None, every_event: bool, *, numbered: bool = False
 ) -> Select[Any]:
+    """The positions to apply, in applying order (``numbered``: with ``seq``, unordered)."""
     t = timeline.c
     applied = true() if every_event else t.applied
     if as_of is None:
-        return _joined(t.position, events).where(t.position <= up_to, applied).order_by(t.position)
+        return _in_order(t.position, (t.position,), numbered).where(t.position <= up_to, applied)
     # A created-event takes effect on the earliest date of any fact about its thing, and
     # a phase's plan no later than the phase's earliest start, completion or go-live
     # (among the events up to ``up_to``); every other event on its own date.
@@ -228,19 +242,14 @@ def _selection(
         .subquery()
     )
     day = literal(as_of, Date)
-    return (
-        _joined(ordered.c.position, events)
-        .where(ordered.c.takes_effect <= day, true() if every_event else ordered.c.applied)
-        .order_by(ordered.c.takes_effect, ordered.c.position)
+    order = (ordered.c.takes_effect, ordered.c.position)
+    return _in_order(ordered.c.position, order, numbered).where(
+        ordered.c.takes_effect <= day, true() if every_event else ordered.c.applied
     )
 
 
-def _joined(position: Any, events: TableClause | None) -> Select[Any]:
-    """``SELECT position``, or with ``events``, the stored event at that position too."""
-    if events is None:
-        return select(position)
-    e = events.c
-    stored = e[events.c.keys()[0]]
-    return select(position, e.originator_id, e.originator_version, e.topic, e.state).join_from(
-        position.table, events, stored == position
-    )
+def _in_order(position: Any, order: tuple[Any, ...], numbered: bool) -> Select[Any]:
+    """``SELECT position … ORDER BY order``, or numbered in that order as ``seq``."""
+    if numbered:
+        return select(func.row_number().over(order_by=order).label("seq"), position)
+    return select(position).order_by(*order)
