@@ -18,7 +18,16 @@ def natural_id(kind: str, key: str) -> UUID:
 
 
 class Entity(Aggregate):
-    """An aggregate of the operating model. Every event it raises carries ``meta``."""
+    """An aggregate of the operating model. Every event it raises carries ``meta``.
+
+    Each aggregate defines its own ``class Event(Entity.Event)`` first and derives
+    its events from it (created-events from ``Event`` and ``Entity.Created``).
+    eventsourcing makes every event class of an aggregate a subclass of the
+    aggregate's ``Event``, building a second class for any that is not one already;
+    defined this way, each event class is built once, which halves the time taken
+    to import the domain. The classes' names, topics and fields are the same either
+    way, so stored events read back unchanged.
+    """
 
     class Event(Aggregate.Event):
         meta: Meta

@@ -60,49 +60,52 @@ class BusinessCase:
 class Cluster(Entity):
     """A group of departments moving onto one shared platform, led by one of them."""
 
-    class Formed(Entity.Created):
+    class Event(Entity.Event):
+        """Every event of this aggregate (see :class:`~opmodel.domain.base.Entity`)."""
+
+    class Formed(Event, Entity.Created):
         class_version = 1
         name: str
         phase_count: int
         description: str | None
 
-    class MemberAdmitted(Entity.Event):
+    class MemberAdmitted(Event):
         class_version = 1
         department_id: UUID
         department: str
 
-    class MemberReleased(Entity.Event):
+    class MemberReleased(Event):
         class_version = 1
         department_id: UUID
         department: str
 
-    class LeadDesignated(Entity.Event):
+    class LeadDesignated(Event):
         class_version = 1
         department_id: UUID
         department: str
 
-    class PhasePlanned(Entity.Event):
+    class PhasePlanned(Event):
         class_version = 1
         number: int
         name: str
         planned_start: date | None
         planned_end: date | None
 
-    class PhaseStarted(Entity.Event):
+    class PhaseStarted(Event):
         class_version = 1
         number: int
 
-    class PhaseCompleted(Entity.Event):
+    class PhaseCompleted(Event):
         class_version = 1
         number: int
 
-    class DepartmentOnboarded(Entity.Event):
+    class DepartmentOnboarded(Event):
         class_version = 1
         number: int
         department_id: UUID
         department: str
 
-    class BusinessCaseRecorded(Entity.Event):
+    class BusinessCaseRecorded(Event):
         class_version = 1
         stage: str
         status: str
@@ -110,17 +113,17 @@ class Cluster(Entity):
         benefits: Decimal | None
         period_years: int | None
 
-    class FundingGranted(Entity.Event):
+    class FundingGranted(Event):
         class_version = 1
         amount: Decimal
 
-    class BenefitRealised(Entity.Event):
+    class BenefitRealised(Event):
         class_version = 1
         amount: Decimal
         kind: str
         period: str | None
 
-    class AssuranceRated(Entity.Event):
+    class AssuranceRated(Event):
         class_version = 1
         rating: str
         assessor: str | None

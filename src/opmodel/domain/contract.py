@@ -29,7 +29,10 @@ TERMINATED = "terminated"
 class Contract(Entity):
     """A software, systems-integration or other contract held by a cluster."""
 
-    class Tendered(Entity.Created):
+    class Event(Entity.Event):
+        """Every event of this aggregate (see :class:`~opmodel.domain.base.Entity`)."""
+
+    class Tendered(Event, Entity.Created):
         class_version = 1
         ref: str
         cluster_id: UUID
@@ -44,7 +47,7 @@ class Contract(Entity):
             aggregate.term_months = self.term_months
             aggregate.extension_months = self.extension_months
 
-    class Awarded(Entity.Created):
+    class Awarded(Event, Entity.Created):
         """Awarded without a tender recorded first."""
 
         class_version = 1
@@ -83,15 +86,15 @@ class Contract(Entity):
         bundled_with: str | None
         framework: str | None
 
-    class BundleLinked(Entity.Event):
+    class BundleLinked(Event):
         class_version = 1
         bundled_with: str
 
-    class Extended(Entity.Event):
+    class Extended(Event):
         class_version = 1
         months: int
 
-    class Varied(Entity.Event):
+    class Varied(Event):
         class_version = 1
         old_value: Decimal
         value: Decimal
@@ -102,7 +105,7 @@ class Contract(Entity):
         class_version = 1
         changes: dict[str, object]
 
-    class Terminated(Entity.Event):
+    class Terminated(Event):
         class_version = 1
 
     @staticmethod

@@ -24,7 +24,10 @@ def decision_id(number: int) -> str:
 class Decision(Entity):
     """A recorded decision about the operating model (an ADR for the programme)."""
 
-    class Proposed(Entity.Created):
+    class Event(Entity.Event):
+        """Every event of this aggregate (see :class:`~opmodel.domain.base.Entity`)."""
+
+    class Proposed(Event, Entity.Created):
         class_version = 1
         number: int
         title: str
@@ -33,17 +36,17 @@ class Decision(Entity):
         consequences: str | None
         concerns: list[dict[str, str]]
 
-    class Accepted(Entity.Event):
+    class Accepted(Event):
         class_version = 1
 
-    class Rejected(Entity.Event):
+    class Rejected(Event):
         class_version = 1
 
-    class Superseded(Entity.Event):
+    class Superseded(Event):
         class_version = 1
         by: str
 
-    class Supersedes(Entity.Event):
+    class Supersedes(Event):
         class_version = 1
         supersedes: str
 
@@ -131,12 +134,15 @@ class Decision(Entity):
 class DecisionNumbering(Entity):
     """Hands out decision numbers in order, never reusing one, under concurrent writers."""
 
+    class Event(Entity.Event):
+        """Every event of this aggregate (see :class:`~opmodel.domain.base.Entity`)."""
+
     ID = natural_id("sequence", "decisions")
 
-    class Started(Entity.Created):
+    class Started(Event, Entity.Created):
         class_version = 1
 
-    class NumberIssued(Entity.Event):
+    class NumberIssued(Event):
         class_version = 1
         number: int
 

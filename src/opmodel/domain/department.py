@@ -20,7 +20,10 @@ from opmodel.errors import AlreadyInCluster, NotInCluster
 class Department(Entity):
     """A government department or arm's-length body (ALB)."""
 
-    class Registered(Entity.Created):
+    class Event(Entity.Event):
+        """Every event of this aggregate (see :class:`~opmodel.domain.base.Entity`)."""
+
+    class Registered(Event, Entity.Created):
         class_version = 1
         code: str
         name: str
@@ -29,31 +32,31 @@ class Department(Entity):
         parent: str | None
         headcount: int | None
 
-    class Renamed(Entity.Event):
+    class Renamed(Event):
         class_version = 1
         old_name: str
         name: str
 
-    class Recoded(Entity.Event):
+    class Recoded(Event):
         class_version = 1
         old_code: str
         code: str
 
-    class HeadcountRecorded(Entity.Event):
+    class HeadcountRecorded(Event):
         class_version = 1
         headcount: int
 
-    class JoinedCluster(Entity.Event):
+    class JoinedCluster(Event):
         class_version = 1
         cluster_id: UUID
         cluster: str
 
-    class LeftCluster(Entity.Event):
+    class LeftCluster(Event):
         class_version = 1
         cluster_id: UUID
         cluster: str
 
-    class MovedCluster(Entity.Event):
+    class MovedCluster(Event):
         class_version = 1
         from_cluster_id: UUID
         from_cluster: str
@@ -172,16 +175,19 @@ class Department(Entity):
 class DepartmentCode(Entity):
     """Which department a code names now (or what it was re-coded to)."""
 
-    class Claimed(Entity.Created):
+    class Event(Entity.Event):
+        """Every event of this aggregate (see :class:`~opmodel.domain.base.Entity`)."""
+
+    class Claimed(Event, Entity.Created):
         class_version = 1
         code: str
         department_id: UUID
 
-    class Reclaimed(Entity.Event):
+    class Reclaimed(Event):
         class_version = 1
         department_id: UUID
 
-    class Released(Entity.Event):
+    class Released(Event):
         class_version = 1
         recoded_to: str
 

@@ -13,7 +13,10 @@ from opmodel.domain.values import Meta
 class ImportBatch(Entity):
     """The record that a file (by its SHA-256) was imported."""
 
-    class Imported(Entity.Created):
+    class Event(Entity.Event):
+        """Every event of this aggregate (see :class:`~opmodel.domain.base.Entity`)."""
+
+    class Imported(Event, Entity.Created):
         class_version = 1
         sha256: str
         filename: str
