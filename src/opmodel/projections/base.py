@@ -73,12 +73,12 @@ class Envelope(NamedTuple):
     @property
     def aggregate(self) -> str:
         """The aggregate class name (``Cluster``)."""
-        return _names_of(type(self.event))[0]
+        return event_names(type(self.event))[0]
 
     @property
     def name(self) -> str:
         """The event class name (``LeadDesignated``)."""
-        return _names_of(type(self.event))[1]
+        return event_names(type(self.event))[1]
 
     @property
     def meta(self) -> Meta:
@@ -103,13 +103,13 @@ class Envelope(NamedTuple):
     def fields(self) -> dict[str, Any]:
         """The event's own fields (not the envelope's: id, version, time, meta), as held."""
         event = self.event
-        return {name: getattr(event, name) for name in _names_of(type(event))[2]}
+        return {name: getattr(event, name) for name in event_names(type(event))[2]}
 
 
 _CLASS_NAMES: dict[type, tuple[str, str, tuple[str, ...]]] = {}
 
 
-def _names_of(event_class: type) -> tuple[str, str, tuple[str, ...]]:
+def event_names(event_class: type) -> tuple[str, str, tuple[str, ...]]:
     """An event class's aggregate name, own name and data field names (worked out once)."""
     names = _CLASS_NAMES.get(event_class)
     if names is None:

@@ -7,7 +7,7 @@ status depend on the day asked about, so :func:`query_model` computes them.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import date
 from operator import itemgetter
 from typing import Any, ClassVar
@@ -35,7 +35,7 @@ from sqlalchemy import (
 
 from opmodel.domain.values import add_months
 from opmodel.errors import NotFound
-from opmodel.projections.base import Envelope, Operation, pence
+from opmodel.projections.base import Envelope, Operation, event_names, pence
 
 metadata = MetaData()
 
@@ -365,15 +365,30 @@ class OperatingModelProjection:
     metadata: ClassVar[MetaData] = metadata
 
     def operations(self, conn: Connection, batch: Sequence[Envelope]) -> Iterable[Operation]:
-        return grouped(
-            (envelope.ident, operation)
-            for envelope in batch
-            for operation in _HANDLERS.get((envelope.aggregate, envelope.name), _none)(envelope)
-        )
+        return grouped(_by_thing(batch))
+
+
+def _by_thing(batch: Sequence[Envelope]) -> Iterator[tuple[str, Operation]]:
+    """Each event's operations, with the id of the thing it is about."""
+    handler_of = _HANDLER_OF_CLASS
+    for envelope in batch:
+        cls = type(envelope.event)
+        handler = handler_of.get(cls)
+        if handler is None:
+            handler = handler_of[cls] = _HANDLERS.get(event_names(cls)[:2], _none)
+        if handler is _none:
+            continue
+        ident = envelope.ident
+        for operation in handler(envelope):
+            yield ident, operation
 
 
 def _none(_: Envelope) -> Iterable[Operation]:
     return ()
+
+
+#: Event class -> its handler (``_HANDLERS`` is keyed by names; this saves the lookup).
+_HANDLER_OF_CLASS: dict[type, Callable[[Envelope], Iterable[Operation]]] = {}
 
 
 def changes_the_model(envelope: Envelope) -> bool:
