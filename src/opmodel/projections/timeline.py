@@ -30,6 +30,7 @@ from sqlalchemy import (
     Column,
     Connection,
     Date,
+    Index,
     Integer,
     MetaData,
     Select,
@@ -75,6 +76,16 @@ timeline = Table(
     # the department's own event carries the membership). Others still count for the
     # earliest dates, but are not read.
     Column("applied", Boolean, nullable=False, server_default=true()),
+    Index(
+        "timeline_thing",
+        "originator_id",
+        "effective",
+        "position",
+        "originator_version",
+        "applied",
+        "planned",
+        "phase",
+    ),
 )
 
 # A partial index: only the few rows about a phase. Written as DDL (the same text on
