@@ -24,6 +24,7 @@ from operator import itemgetter
 from typing import Any, ClassVar, NamedTuple, Protocol
 from uuid import UUID
 
+import orjson
 from sqlalchemy import (
     ClauseElement,
     Column,
@@ -148,12 +149,46 @@ def _json_default(value: Any) -> Any:
 def dumps(value: Any) -> str:
     """Compact, key-sorted JSON of a value, with :func:`plain`'s conversions.
 
-    The conversions run as the C encoder's ``default`` hook, so only the values
-    that need one pay for a Python call.
+    Written by orjson (ids turned to hex first: orjson would write them with
+    dashes; money and dates through the ``default`` hook, as below), which is
+    several times faster than :mod:`json` for a history row's data. A value with
+    a float, a key that is not text, or anything else orjson would write otherwise
+    or refuses is written by :mod:`json`, whose C encoder calls the same hook.
+    Both write the same text (tested).
     """
-    return json.dumps(
-        value, default=_json_default, sort_keys=True, separators=(",", ":"), ensure_ascii=False
-    )
+    try:
+        return orjson.dumps(
+            _with_hex_ids(value), default=_json_default, option=orjson.OPT_SORT_KEYS
+        ).decode("utf-8")
+    except (TypeError, _NotForOrjson):
+        return json.dumps(
+            value, default=_json_default, sort_keys=True, separators=(",", ":"), ensure_ascii=False
+        )
+
+
+class _NotForOrjson(Exception):
+    """A value :func:`dumps` leaves to :mod:`json`."""
+
+
+def _with_hex_ids(value: Any) -> Any:
+    kind = type(value)
+    if kind is dict:
+        return {
+            key: _with_hex_ids(item) if type(item) in _CONVERTED else item
+            for key, item in value.items()
+        }
+    if kind is list or kind is tuple:
+        return [_with_hex_ids(item) if type(item) in _CONVERTED else item for item in value]
+    if kind is UUID:
+        return value.hex
+    if kind is float:  # orjson and json may print it differently
+        raise _NotForOrjson
+    return value
+
+
+#: What :func:`_with_hex_ids` looks into or converts. Everything else orjson writes as
+#: json does (text, integers, booleans, null, dates, times) or hands to ``default``.
+_CONVERTED = frozenset({dict, list, tuple, UUID, float})
 
 
 def pence(amount: Decimal | None) -> int | None:

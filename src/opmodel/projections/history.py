@@ -38,7 +38,7 @@ from sqlalchemy import (
 )
 
 from opmodel.errors import NotFound
-from opmodel.projections.base import Envelope, Operation, dumps
+from opmodel.projections.base import Envelope, Operation, dumps, event_names
 from opmodel.projections.summaries import subject_kind, summarise
 
 metadata = MetaData()
@@ -106,9 +106,10 @@ class HistoryProjection:
         refs: list[dict[str, object]] = []
         for envelope in batch:
             event = envelope.event
+            aggregate, name, own = event_names(type(event))
             ident = event.originator_id.hex
-            kind = subject_kind(envelope)
-            names.learn(envelope, ident, kind)
+            kind = subject_kind(aggregate)
+            names.learn(event, aggregate, name, ident, kind)
             me = labels.get(ident, ident[:8])
             meta = event.meta
             position = envelope.position
@@ -122,9 +123,9 @@ class HistoryProjection:
                     "source": meta.source,
                     "command_id": meta.command_id,
                     "subject": f"{kind}:{me}",
-                    "event": envelope.name,
-                    "summary": summarise(envelope, me),
-                    "data": dumps(envelope.fields()),
+                    "event": name,
+                    "summary": summarise(event, aggregate, name, me),
+                    "data": dumps({field: getattr(event, field) for field in own}),
                 }
             )
             refs.extend({"position": position, "ref": r} for r in sorted(_refs(event, ident, kind)))
@@ -140,6 +141,8 @@ class HistoryProjection:
 
 def utc_stamp(moment: datetime) -> str:
     """A fixed-width UTC timestamp (``2024-01-31T12:00:00.000000Z``): compares as it sorts."""
+    if moment.tzinfo is UTC:  # as eventsourcing stamps events: no conversion to make
+        return moment.isoformat(timespec="microseconds")[:-6] + "Z"
     utc = moment.astimezone(UTC).replace(tzinfo=None)
     return utc.isoformat(timespec="microseconds") + "Z"
 
@@ -179,9 +182,9 @@ class _Names:
         for row in rows:
             self.labels[row.id] = row.label
 
-    def learn(self, envelope: Envelope, ident: str, kind: str) -> None:
+    def learn(self, event: Any, aggregate: str, name: str, ident: str, kind: str) -> None:
         """Note the name a created or re-coded thing has from now on."""
-        key = _new_key(envelope)
+        key = _new_key(event, aggregate, name)
         if key is None:
             return
         self.labels[ident] = key
@@ -190,10 +193,9 @@ class _Names:
         self.new_labels[ident] = key
 
 
-def _new_key(envelope: Envelope) -> str | None:
+def _new_key(event: Any, aggregate: str, name: str) -> str | None:
     """The name or code a thing goes by from this event on, if the event gives one."""
-    event = envelope.event
-    match envelope.aggregate, envelope.name:
+    match aggregate, name:
         case ("Cluster", "Formed"):
             return str(event.name)
         case ("Department", "Registered" | "Recoded"):

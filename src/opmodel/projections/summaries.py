@@ -7,7 +7,6 @@ from decimal import Decimal
 from typing import Any
 
 from opmodel.domain.values import format_money
-from opmodel.projections.base import Envelope
 
 _KINDS = {
     "Cluster": "cluster",
@@ -20,9 +19,9 @@ _KINDS = {
 }
 
 
-def subject_kind(envelope: Envelope) -> str:
-    """``cluster``, ``department``, ``contract`` or ``decision``."""
-    return _KINDS.get(envelope.aggregate, envelope.aggregate.lower())
+def subject_kind(aggregate: str) -> str:
+    """``cluster``, ``department``, ``contract`` or ``decision`` (of an aggregate's name)."""
+    return _KINDS.get(aggregate, aggregate.lower())
 
 
 def gbp(amount: Decimal | None) -> str:
@@ -38,14 +37,12 @@ def _months(n: int | None) -> str:
     return f"{n} month" + ("" if n == 1 else "s")
 
 
-def summarise(envelope: Envelope, me: str) -> str:
-    """One sentence saying what the event recorded (``me``: how its subject is named)."""
-    e = envelope.event
-    key = (envelope.aggregate, envelope.name)
-    describe = _SUMMARIES.get(key)
+def summarise(event: Any, aggregate: str, name: str, me: str) -> str:
+    """One sentence saying what ``aggregate``'s event ``name`` recorded (``me``: its subject)."""
+    describe = _SUMMARIES.get((aggregate, name))
     if describe is None:
-        return f"{envelope.aggregate} {me}: {envelope.name}."
-    return describe(e, me)
+        return f"{aggregate} {me}: {name}."
+    return describe(event, me)
 
 
 def _bundle(e: Any) -> str:
