@@ -18,7 +18,7 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
-from sqlalchemy import Connection, Engine, create_engine, event, select, text
+from sqlalchemy import Connection, Engine, TableClause, create_engine, event, select, text
 
 from opmodel.application import OperatingModel, Saved, UnitOfWork
 from opmodel.domain import ImportBatch
@@ -33,8 +33,10 @@ from opmodel.errors import (
 from opmodel.projections import PROJECTIONS, Projection
 from opmodel.projections.base import (
     Envelope,
+    StoredRow,
     advance,
     batches,
+    fetch_rows,
     gc_paused,
     lacks_columns,
     projection_tracking,
@@ -46,6 +48,7 @@ from opmodel.projections.base import (
 from opmodel.projections.history import history as history_table
 from opmodel.projections.history import query_history
 from opmodel.projections.operating_model import query_model
+from opmodel.projections.timeline import events_table
 from opmodel.store import (
     SQLITE_GUARDS,
     StoreLocation,
@@ -409,10 +412,36 @@ class Service:
             raise _store_error(self.location, exc) from exc
 
     def read_events(self, after: int, limit: int) -> list[Envelope]:
-        """Up to ``limit`` stored events after position ``after``, deserialised."""
-        notifications = self.app.recorder.select_notifications(start=after + 1, limit=limit)
-        to_event = self.app.mapper.to_domain_event
-        return [Envelope(n.id, to_event(n), n) for n in notifications]
+        """Up to ``limit`` stored events after position ``after``, deserialised.
+
+        Read with one plain query on the read models' connection (the rows as stored,
+        no notification object per row) and deserialised by the application's mapper.
+        """
+        events = self.events_table()
+        stored_position = events.c[events.c.keys()[0]]
+        e = events.c
+        query = (
+            select(stored_position, e.originator_id, e.originator_version, e.topic, e.state)
+            .where(stored_position > after)
+            .order_by(stored_position)
+            .limit(limit)
+        )
+        with self.connect() as conn, conn.begin():
+            rows = fetch_rows(conn, query)
+        event_of = self.app.mapper.event_of
+        envelopes = []
+        for position, originator_id, version, topic, state in rows:
+            event = event_of(originator_id, version, topic, state)
+            stored = StoredRow(position, event.originator_id, version, topic, state)
+            envelopes.append(Envelope(position, event, stored))
+        return envelopes
+
+    def events_table(self) -> TableClause:
+        """The event store's table, for plain queries (eventsourcing's layout)."""
+        location = self.location
+        if location.kind == "sqlite":
+            return events_table(location.events_table, "rowid")
+        return events_table(location.events_table, "notification_id", location.schema)
 
     # --- read models ---------------------------------------------------------
 

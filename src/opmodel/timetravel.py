@@ -45,7 +45,7 @@ from opmodel.projections.operating_model import (
     phases,
     query_model,
 )
-from opmodel.projections.timeline import events_table, phase_of, stored_events_to_apply
+from opmodel.projections.timeline import phase_of, stored_events_to_apply
 
 if TYPE_CHECKING:
     from opmodel.service import Service
@@ -199,12 +199,7 @@ def select_events(
     (:func:`scan_events`): the same answer, only slower.
     """
     up_to = point.position if point.position is not None else service.head()
-    location = service.location
-    events = (
-        events_table(location.events_table, "rowid")
-        if location.kind == "sqlite"
-        else events_table(location.events_table, "notification_id", location.schema)
-    )
+    events = service.events_table()
     with service.connect() as conn:
         rows = stored_events_to_apply(conn, events, up_to, point.as_of, every_event=every_event)
     with gc_paused():

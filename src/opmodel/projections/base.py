@@ -107,6 +107,16 @@ class Envelope(NamedTuple):
         return {name: getattr(event, name) for name in event_names(type(event))[2]}
 
 
+class StoredRow(NamedTuple):
+    """A stored event as the store holds it (the fields of eventsourcing's notification)."""
+
+    id: int
+    originator_id: UUID
+    originator_version: int
+    topic: str
+    state: bytes
+
+
 _CLASS_NAMES: dict[type, tuple[str, str, tuple[str, ...]]] = {}
 
 
