@@ -159,12 +159,13 @@ def stored_events_to_apply(
     as_of: date | None,
     *,
     every_event: bool = False,
-) -> list[tuple[int, Any, int, str, bytes]] | None:
+) -> list[tuple[int, int, Any, int, str, bytes]] | None:
     """The stored events at :func:`positions_to_apply`'s positions, in the same order.
 
     ``events`` is the event store's table, as :func:`events_table` describes it: the
     selection is joined to it, so one query returns position, originator id, version,
-    topic and state of each event to apply. ``None`` as for :func:`positions_to_apply`.
+    topic and state of each event to apply, after its rank in the applying order.
+    ``None`` as for :func:`positions_to_apply`.
 
     The selection numbers its rows in applying order, and the rows are put in that
     order here: sorting in SQL would carry every state through the sort.
@@ -178,7 +179,8 @@ def stored_events_to_apply(
     rows = _select(conn, statement, up_to)
     if rows is None:
         return None
-    return [row[1:] for row in sorted(rows, key=itemgetter(0))]
+    rows.sort(key=itemgetter(0))
+    return rows
 
 
 def events_table(name: str, position: str, schema: str | None = None) -> TableClause:
