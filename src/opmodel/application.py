@@ -112,7 +112,7 @@ class StateTranscoder(JSONTranscoder):
         kind = type(value)
         if kind is dict:
             for key, item in value.items():
-                if type(item) in _CONTAINERS:
+                if type(item) in _LOOKED_INTO:
                     value[key] = self._revive(item)
             if len(value) == 2 and "_type_" in value and "_data_" in value:
                 try:
@@ -128,7 +128,8 @@ class StateTranscoder(JSONTranscoder):
         return value
 
 
-_CONTAINERS = (dict, list, float)
+#: What :meth:`StateTranscoder._revive` looks into (dicts, lists) or refuses (floats).
+_LOOKED_INTO = (dict, list, float)
 
 
 class _Inexact(Exception):
