@@ -370,12 +370,8 @@ class OperatingModelProjection:
 
 def _by_thing(batch: Sequence[Envelope]) -> Iterator[tuple[str, Operation]]:
     """Each event's operations, with the id of the thing it is about."""
-    handler_of = _HANDLER_OF_CLASS
     for envelope in batch:
-        cls = type(envelope.event)
-        handler = handler_of.get(cls)
-        if handler is None:
-            handler = handler_of[cls] = _HANDLERS.get(event_names(cls)[:2], _none)
+        handler = _handler_of(type(envelope.event))
         if handler is _none:
             continue
         ident = envelope.ident
@@ -391,9 +387,18 @@ def _none(_: Envelope) -> Iterable[Operation]:
 _HANDLER_OF_CLASS: dict[type, Callable[[Envelope], Iterable[Operation]]] = {}
 
 
+def _handler_of(event_class: type) -> Callable[[Envelope], Iterable[Operation]]:
+    """The handler of an event class (``_none`` when this read model has none)."""
+    handler = _HANDLER_OF_CLASS.get(event_class)
+    if handler is None:
+        handler = _HANDLERS.get(event_names(event_class)[:2], _none)
+        _HANDLER_OF_CLASS[event_class] = handler
+    return handler
+
+
 def changes_the_model(envelope: Envelope) -> bool:
     """Whether this read model has a handler for the event (time travel reads only those)."""
-    return (envelope.aggregate, envelope.name) in _HANDLERS
+    return _handler_of(type(envelope.event)) is not _none
 
 
 def grouped(operations: Iterable[tuple[str, Operation]]) -> list[Operation]:
