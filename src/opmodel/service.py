@@ -11,7 +11,7 @@ from __future__ import annotations
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import date
@@ -48,7 +48,7 @@ from opmodel.projections.base import (
 from opmodel.projections.history import history as history_table
 from opmodel.projections.history import query_history
 from opmodel.projections.operating_model import query_model
-from opmodel.projections.timeline import events_table
+from opmodel.projections.timeline import events_table, stored_event_columns
 from opmodel.store import (
     SQLITE_GUARDS,
     StoreLocation,
@@ -415,33 +415,42 @@ class Service:
         """Up to ``limit`` stored events after position ``after``, deserialised.
 
         Read with one plain query on the read models' connection (the rows as stored,
-        no notification object per row) and deserialised by the application's mapper.
+        no notification object per row) and deserialised by :meth:`envelopes`.
         """
-        events = self.events_table()
-        stored_position = events.c[events.c.keys()[0]]
-        e = events.c
-        query = (
-            select(stored_position, e.originator_id, e.originator_version, e.topic, e.state)
-            .where(stored_position > after)
-            .order_by(stored_position)
-            .limit(limit)
-        )
+        columns = stored_event_columns(self.events_table())
+        query = select(*columns).where(columns[0] > after).order_by(columns[0]).limit(limit)
         with self.connect() as conn, conn.begin():
-            rows = fetch_rows(conn, query)
+            return self.envelopes(fetch_rows(conn, query))
+
+    def envelopes(self, rows: Iterable[Sequence[Any]], *, stored: bool = True) -> list[Envelope]:
+        """Stored rows ``(…, position, originator id, version, topic, state)`` as envelopes.
+
+        Deserialised by the application's mapper; a thing's events share one id
+        object (each id is parsed once). Anything before the position is ignored.
+        ``stored``: keep the stored fields too (the ledger hashes them; a past model,
+        which holds tens of thousands of events at once, has no use for them).
+        """
         event_of = self.app.mapper.event_of
+        ids: dict[Any, uuid.UUID] = {}
         envelopes = []
-        for position, originator_id, version, topic, state in rows:
-            event = event_of(originator_id, version, topic, state)
-            stored = StoredRow(position, event.originator_id, version, topic, state)
-            envelopes.append(Envelope(position, event, stored))
+        for *_, position, originator_id, version, topic, state in rows:
+            thing = ids.get(originator_id)
+            if thing is None:
+                thing = ids[originator_id] = (
+                    originator_id
+                    if isinstance(originator_id, uuid.UUID)
+                    else uuid.UUID(originator_id)
+                )
+            event = event_of(thing, version, topic, state)
+            row = StoredRow(position, thing, version, topic, state) if stored else None
+            envelopes.append(Envelope(position, event, row))
         return envelopes
 
     def events_table(self) -> TableClause:
         """The event store's table, for plain queries (eventsourcing's layout)."""
         location = self.location
-        if location.kind == "sqlite":
-            return events_table(location.events_table, "rowid")
-        return events_table(location.events_table, "notification_id", location.schema)
+        schema = None if location.kind == "sqlite" else location.schema
+        return events_table(location.events_table, location.position_column, schema)
 
     # --- read models ---------------------------------------------------------
 

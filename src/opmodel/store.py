@@ -53,6 +53,11 @@ class StoreLocation:
         """The table eventsourcing's recorder keeps the events in."""
         return SQLITE_EVENTS_TABLE if self.kind == "sqlite" else POSTGRES_EVENTS_TABLE
 
+    @property
+    def position_column(self) -> str:
+        """The column of :attr:`events_table` holding each event's position."""
+        return "rowid" if self.kind == "sqlite" else "notification_id"
+
     def eventsourcing_env(self, *, create_tables: bool) -> dict[str, str]:
         """Settings for eventsourcing's own SQLite or PostgreSQL recorder."""
         common = {"CREATE_TABLE": "y" if create_tables else "n"}

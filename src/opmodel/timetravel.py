@@ -27,7 +27,6 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
-from uuid import UUID
 
 from sqlalchemy import create_engine, func, select
 from sqlalchemy.schema import CreateTable
@@ -206,17 +205,7 @@ def select_events(
     with gc_paused():
         if rows is None:
             return scan_events(service, up_to, point.as_of, every_event=every_event)
-        event_of = service.app.mapper.event_of
-        ids: dict[Any, UUID] = {}  # a thing's events share one id object
-        envelopes = []
-        for _rank, position, originator_id, version, topic, state in rows:
-            thing = ids.get(originator_id)
-            if thing is None:
-                thing = ids[originator_id] = (
-                    originator_id if isinstance(originator_id, UUID) else UUID(originator_id)
-                )
-            envelopes.append(Envelope(position, event_of(thing, version, topic, state), None))
-        return envelopes
+        return service.envelopes(rows, stored=False)
 
 
 def _stream(service: Service, up_to: int) -> Iterator[Envelope]:

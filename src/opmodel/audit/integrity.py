@@ -140,11 +140,11 @@ class _Rows:
     def __init__(self, cursor: Any, service: Service) -> None:
         self._cursor = cursor
         location = service.location
+        position = location.position_column
         if location.kind == "sqlite":
-            p, position, events = "?", "rowid", location.events_table
+            p, events = "?", location.events_table
         else:
-            p, position = "%s", "notification_id"
-            events = f'"{location.schema}".{location.events_table}'
+            p, events = "%s", f'"{location.schema}".{location.events_table}'
         columns = f"{position}, originator_id, originator_version, topic, state"
         self._first_events = f"SELECT {columns} FROM {events} ORDER BY {position} LIMIT {p}"
         self._events = (

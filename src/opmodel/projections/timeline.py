@@ -28,6 +28,7 @@ from sqlalchemy import (
     DDL,
     Boolean,
     Column,
+    ColumnClause,
     Connection,
     Date,
     Index,
@@ -171,11 +172,10 @@ def stored_events_to_apply(
     order here: sorting in SQL would carry every state through the sort.
     """
     selected = _selection(up_to, as_of, every_event, numbered=True).subquery()
-    e = events.c
-    stored_position = e[events.c.keys()[0]]
-    statement = select(
-        selected.c.seq, selected.c.position, e.originator_id, e.originator_version, e.topic, e.state
-    ).join_from(selected, events, stored_position == selected.c.position)
+    columns = stored_event_columns(events)
+    statement = select(selected.c.seq, *columns).join_from(
+        selected, events, columns[0] == selected.c.position
+    )
     rows = _select(conn, statement, up_to)
     if rows is None:
         return None
@@ -198,6 +198,11 @@ def events_table(name: str, position: str, schema: str | None = None) -> TableCl
         column("state"),
         schema=schema,
     )
+
+
+def stored_event_columns(events: TableClause) -> tuple[ColumnClause[Any], ...]:
+    """An :func:`events_table`'s position, originator id, version, topic and state."""
+    return tuple(events.c)
 
 
 def _select(conn: Connection, selection: Select[Any], up_to: int) -> list[tuple[Any, ...]] | None:
