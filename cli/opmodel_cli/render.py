@@ -161,6 +161,7 @@ class _Bar:
         self._label = label
         self._task: TaskID | None = None
         self._started = time.perf_counter()
+        self._drawn = 0.0
         self._done = 0
 
     def start(self, total: int) -> None:
@@ -179,8 +180,12 @@ class _Bar:
         if self._progress is None or self._task is None:
             return
         self._done += n
-        elapsed = max(time.perf_counter() - self._started, 1e-9)
+        now = time.perf_counter()
+        elapsed = max(now - self._started, 1e-9)
         self._progress.update(self._task, advance=n, rate=f"{self._done / elapsed:,.0f}")
+        if now - self._drawn >= 0.1:
+            self._progress.refresh()
+            self._drawn = now
 
     def stop(self) -> None:
         if self._progress is not None and self._task is not None:
@@ -206,6 +211,9 @@ def _rich_progress(unit: str) -> Progress:
         TextColumn("{task.fields[rate]} " + unit + "/s"),
         TimeElapsedColumn(),
         console=Console(stderr=True),
+        # Drawn by ``_Bar.advance``, not by a thread of rich's: a process with a
+        # second thread cannot fork a helper for the read models (opmodel.parallel).
+        auto_refresh=False,
     )
 
 

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from sqlalchemy import Connection, Engine, TableClause, create_engine, event, select, text
 
+from opmodel import parallel
 from opmodel.application import OperatingModel, Saved, UnitOfWork
 from opmodel.domain import ImportBatch
 from opmodel.domain.values import Meta, parse_effective
@@ -33,6 +34,7 @@ from opmodel.errors import (
 from opmodel.projections import PROJECTIONS, Projection
 from opmodel.projections.base import (
     Envelope,
+    Operation,
     StoredRow,
     advance,
     batches,
@@ -464,10 +466,32 @@ class Service:
         """Apply every stored event a read model has not applied yet; returns how many.
 
         ``just_saved`` is what this process has just written: those events are taken
-        as the save returned them instead of being read back and deserialised.
+        as the save returned them instead of being read back and deserialised. When
+        many events are to be applied, a helper process applies some of the read
+        models meanwhile (:mod:`opmodel.parallel`, ADR 0008).
         """
         projections = [PROJECTIONS[n] for n in (names or list(PROJECTIONS))]
         read = self._reader(just_saved)
+        if len(projections) > 1 and parallel.can_fork():
+            saved_head = just_saved.head if just_saved is not None else None
+            head = saved_head if saved_head is not None else self.head()
+            with self.connect() as conn:
+                start = min(tracked_position(conn, p.name) for p in projections)
+            if head - start >= self.parallel_min_events:
+                return self._catch_up_on_two_cores(projections, read, progress)
+        return self._catch_up(projections, read, progress)
+
+    #: How many events to apply make catch-up use a helper process (tests lower it).
+    parallel_min_events = parallel.MIN_EVENTS
+
+    def _catch_up(
+        self,
+        projections: Sequence[Projection],
+        read: Callable[[int, int], Sequence[Envelope]],
+        progress: Callable[[int], None] | None,
+        *,
+        plan_first: bool = False,
+    ) -> int:
         applied = 0
         for _attempt in range(20):
             try:
@@ -475,7 +499,7 @@ class Service:
                     start = min(tracked_position(conn, p.name) for p in projections)
                 for batch in batches(read, start, BATCH_SIZE):
                     with gc_paused():
-                        self._apply(projections, batch)
+                        self._apply(projections, batch, plan_first=plan_first)
                     applied += len(batch)
                     if progress is not None:
                         progress(len(batch))
@@ -483,6 +507,46 @@ class Service:
             except ConcurrentChange:
                 continue  # another process applied the batch first: read on from there
         raise ConcurrentChange("read models kept moving under this process; run it again")
+
+    def _catch_up_on_two_cores(
+        self,
+        projections: Sequence[Projection],
+        read: Callable[[int, int], Sequence[Envelope]],
+        progress: Callable[[int], None] | None,
+    ) -> int:
+        """Catch up with a forked helper applying part of the read models meanwhile.
+
+        Each process works out a batch's rows before it takes the write lock, so the
+        two compute side by side and only their writes take turns. If the helper
+        fails, this process applies its read models too, from where they stopped.
+        """
+        mine, theirs = parallel.split(projections)
+        reported = 0
+        applied = 0
+
+        def step(n: int) -> None:
+            nonlocal reported, applied
+            applied += n
+            both = min(applied, helper.done())
+            if progress is not None and both > reported:
+                progress(both - reported)
+                reported = both
+
+        def in_helper(report: Callable[[int], None]) -> int:
+            self._engine = None  # the parent's connections stay untouched (and unclosed)
+            return self._catch_up(theirs, read, report, plan_first=True)
+
+        inherited = self._engine
+        with parallel.Helper(in_helper) as helper:
+            self._catch_up(mine, read, step, plan_first=True)
+            result = helper.wait()
+        self._engine = inherited
+        if result is None:  # the helper failed: apply its read models here
+            result = self._catch_up(theirs, read, None)
+        total = max(applied, result)
+        if progress is not None and total > reported:
+            progress(total - reported)
+        return total
 
     def _reader(self, saved: Saved | None) -> Callable[[int, int], Sequence[Envelope]]:
         """Read events from the store, or from ``saved`` for the positions it holds.
@@ -508,9 +572,27 @@ class Service:
 
         return read
 
-    def _apply(self, projections: Sequence[Projection], batch: Sequence[Envelope]) -> None:
+    def _apply(
+        self, projections: Sequence[Projection], batch: Sequence[Envelope], *, plan_first: bool
+    ) -> None:
+        """Apply a batch to each read model that has not applied it, in one transaction.
+
+        ``plan_first``: work out the rows in a read transaction, before taking the
+        write lock, so that another process can write meanwhile; they are used if
+        the read model's position has not moved by the time the lock is held (and
+        worked out again under the lock if it has).
+        """
         last = batch[-1].position
         with self.engine.connect() as conn:
+            planned: dict[str, tuple[int, list[Operation]]] = {}
+            if plan_first:
+                with conn.begin():
+                    for projection in projections:
+                        position = tracked_position(conn, projection.name)
+                        todo = [e for e in batch if e.position > position]
+                        if todo:
+                            operations = list(projection.operations(conn, todo))
+                            planned[projection.name] = (position, operations)
             conn = conn.execution_options(opmodel_write=True)
             with conn.begin():
                 for projection in projections:
@@ -518,7 +600,11 @@ class Service:
                     todo = [e for e in batch if e.position > position]
                     if not todo:
                         continue
-                    run_operations(conn, projection.operations(conn, todo))
+                    plan = planned.get(projection.name)
+                    if plan is not None and plan[0] == position:
+                        run_operations(conn, plan[1])
+                    else:
+                        run_operations(conn, projection.operations(conn, todo))
                     advance(conn, projection.name, position, last)
 
     def follow(
@@ -780,7 +866,6 @@ def _make_engine(location: StoreLocation) -> Engine:
             # read models' tables for a rebuild write every page of them again). What
             # a read model drops is derived from events the store keeps anyway.
             dbapi_connection.execute("PRAGMA secure_delete=FAST")
-
 
         @event.listens_for(engine, "begin")
         def _begin(conn: Connection) -> None:

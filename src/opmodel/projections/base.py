@@ -214,6 +214,8 @@ class Projection(Protocol):
 
     name: ClassVar[str]
     metadata: ClassVar[MetaData]
+    #: Roughly how much work a batch is, against the others (for sharing them out).
+    cost: ClassVar[int]
 
     def operations(self, conn: Connection, batch: Sequence[Envelope]) -> Iterable[Operation]:
         """The statements that apply ``batch``, in order."""

@@ -52,6 +52,7 @@ class LedgerProjection:
 
     name: ClassVar[str] = "ledger"
     metadata: ClassVar[MetaData] = metadata
+    cost: ClassVar[int] = 2
 
     def operations(self, conn: Connection, batch: Sequence[Envelope]) -> Iterable[Operation]:
         _, previous = head_hash(conn)

@@ -363,6 +363,7 @@ class OperatingModelProjection:
 
     name: ClassVar[str] = "operating_model"
     metadata: ClassVar[MetaData] = metadata
+    cost: ClassVar[int] = 2
 
     def operations(self, conn: Connection, batch: Sequence[Envelope]) -> Iterable[Operation]:
         return grouped(_by_thing(batch))

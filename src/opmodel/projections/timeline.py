@@ -117,6 +117,7 @@ class TimelineProjection:
 
     name: ClassVar[str] = "timeline"
     metadata: ClassVar[MetaData] = metadata
+    cost: ClassVar[int] = 1
 
     def operations(self, conn: Connection, batch: Sequence[Envelope]) -> Iterable[Operation]:
         for envelope in batch:

@@ -1,0 +1,206 @@
+"""Read models brought up to date on two cores: a forked helper process (ADR 0008).
+
+The read models are independent of one another: each has its own tables and its
+own tracking row, moved in the same transaction as its rows. When many events
+are to be applied (an import, a rebuild), :class:`Helper` forks the process and
+the child applies some of the read models while the parent applies the others.
+Nothing about exactly-once changes: each batch of each read model is still one
+transaction guarded by its tracking position, whichever process runs it.
+
+The helper only ever speeds things up. It reports how far it has got through a
+pipe; if it fails, or dies, the parent applies its read models itself, resuming
+from their tracked positions. It never writes to the parent's stdout or stderr,
+never uses a connection the parent opened (it makes its own), and leaves with
+``os._exit`` so that nothing the parent owns is flushed or closed twice.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import select
+import signal
+import threading
+from collections.abc import Callable, Sequence
+from types import TracebackType
+from typing import Protocol, TypeVar
+
+#: Below this many events to apply, a fork costs more than it saves.
+MIN_EVENTS = 10_000
+
+
+class Weighed(Protocol):
+    @property
+    def cost(self) -> int: ...
+
+
+W = TypeVar("W", bound=Weighed)
+
+
+def cores() -> int:
+    """The CPUs this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        return os.cpu_count() or 1
+
+
+def can_fork() -> bool:
+    """Whether a helper process may be forked here and now.
+
+    Only on a platform with ``fork``, with a second CPU, and in a process with one
+    thread: a fork copies only the calling thread, and a lock another thread held
+    (a connection pool's, a console's) would stay held in the child for ever.
+    """
+    return hasattr(os, "fork") and threading.active_count() == 1 and cores() >= 2
+
+
+def split(items: Sequence[W]) -> tuple[list[W], list[W]]:
+    """Two groups of about equal cost, the costliest item in the second (the helper's).
+
+    Greedy: each item, costliest first, goes to the lighter group. The first group
+    is never empty when there are at least two items.
+    """
+    ordered = sorted(items, key=lambda item: -item.cost)
+    mine: list[W] = []
+    helpers: list[W] = []
+    for item in ordered:
+        if not helpers:
+            helpers.append(item)
+        elif sum(i.cost for i in mine) <= sum(i.cost for i in helpers):
+            mine.append(item)
+        else:
+            helpers.append(item)
+    order = {id(item): n for n, item in enumerate(items)}
+    mine.sort(key=lambda item: order[id(item)])
+    helpers.sort(key=lambda item: order[id(item)])
+    return mine, helpers
+
+
+class Helper:
+    """A forked child running ``work(report)``, which returns a count.
+
+    ``report(n)`` tells the parent that ``n`` more events are done; the parent reads
+    that with :meth:`done`, and the final count with :meth:`wait`.
+    """
+
+    def __init__(self, work: Callable[[Callable[[int], None]], int]) -> None:
+        read_end, write_end = os.pipe()
+        parent = os.getpid()
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - runs in the child, which coverage does not follow
+            os.close(read_end)
+            _run_child(work, write_end, parent)
+        os.close(write_end)
+        self.pid = pid
+        self._pipe = read_end
+        os.set_blocking(read_end, False)
+        self._buffer = b""
+        self._done = 0
+        self._result: int | None = None
+        self._error: str | None = None
+        self._finished = False
+
+    def done(self) -> int:
+        """How many events the helper has reported done so far (without waiting)."""
+        self._read(block=False)
+        return self._done
+
+    def wait(self) -> int | None:
+        """Wait for the helper to end: its count, or None if it failed or died."""
+        if not self._finished:
+            os.set_blocking(self._pipe, True)
+            self._read(block=True)
+            os.close(self._pipe)
+            self._finished = True
+            _, status = os.waitpid(self.pid, 0)
+            if os.waitstatus_to_exitcode(status) != 0:
+                self._result = None
+        return self._result
+
+    @property
+    def error(self) -> str | None:
+        """What the helper said went wrong, if it failed with an error."""
+        return self._error
+
+    def stop(self) -> None:
+        """End the helper now (the parent is failing): its open batch rolls back."""
+        if self._finished:
+            return
+        with contextlib.suppress(ProcessLookupError):  # already gone
+            os.kill(self.pid, signal.SIGTERM)
+        os.close(self._pipe)
+        self._finished = True
+        os.waitpid(self.pid, 0)
+        self._result = None
+
+    def __enter__(self) -> Helper:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, _e: BaseException | None, _t: TracebackType | None
+    ) -> None:
+        if kind is not None:
+            self.stop()
+
+    def _read(self, *, block: bool) -> None:
+        while not self._finished:
+            if block:
+                select.select([self._pipe], [], [])
+            try:
+                chunk = os.read(self._pipe, 65536)
+            except BlockingIOError:
+                return
+            if not chunk:  # the child closed its end: it has finished
+                return
+            self._buffer += chunk
+            *lines, self._buffer = self._buffer.split(b"\n")
+            for line in lines:
+                kind, _, value = line.decode("utf-8", "replace").partition(" ")
+                if kind == "done":
+                    self._done += int(value)
+                elif kind == "result":
+                    self._result = int(value)
+                elif kind == "error":
+                    self._error = value
+
+
+def _run_child(
+    work: Callable[[Callable[[int], None]], int], write_end: int, parent: int
+) -> None:  # pragma: no cover - runs in the child
+    _die_with_parent(parent)
+
+    def say(line: str) -> None:
+        data = (line.replace("\n", " ") + "\n").encode("utf-8")
+        while data:
+            data = data[os.write(write_end, data) :]
+
+    def report(n: int) -> None:
+        if os.getppid() != parent:  # the parent is gone: nobody waits for the rest
+            os._exit(1)
+        say(f"done {n}")
+
+    code = 1
+    try:
+        say(f"result {work(report)}")
+        code = 0
+    except BaseException as exc:  # everything is reported, then the child ends
+        with contextlib.suppress(BaseException):  # if it cannot be, the exit code tells
+            say(f"error {type(exc).__name__}: {exc}")
+    finally:
+        os._exit(code)
+
+
+def _die_with_parent(parent: int) -> None:  # pragma: no cover - runs in the child
+    """Have the kernel end this helper if the parent dies (Linux), so that a killed
+    command leaves no process writing behind it; elsewhere the helper notices at
+    its next report."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+    if os.getppid() != parent:  # the parent died before the line above
+        os._exit(1)

@@ -1,0 +1,215 @@
+"""Read models brought up to date on two cores (ADR 0008), on a SQLite file and PostgreSQL.
+
+A helper process applies part of the read models while this process applies the
+rest. Whatever the split, the read models must end up exactly as one process
+makes them, each event applied once, and a helper that fails must cost nothing
+but time. On PostgreSQL, eventsourcing's connection pool runs threads of its own,
+so no helper is forked there (a fork beside other threads is not safe) and the
+same checks show that one process gives the same.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import Connection, func, select
+
+from opmodel import parallel
+from opmodel.commands import build
+from opmodel.projections import PROJECTIONS
+from opmodel.projections.base import Envelope, Operation
+from opmodel.projections.history import history
+from opmodel.service import Service, make_meta
+
+pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+
+ONE_PROCESS = 10**9
+
+
+def programme(path: Path, departments: int) -> Path:
+    """An import file of more than one catch-up batch (three events per department)."""
+    path.write_text(
+        "version: 1\nentries:\n"
+        "  - cluster form: {name: Matrix, phases: 2}\n"
+        + "".join(
+            f"  - department register: {{code: D{n:04d}, name: Department {n}}}\n"
+            f"  - department join: {{code: D{n:04d}, cluster: Matrix}}\n"
+            f"  - department headcount: {{code: D{n:04d}, headcount: {100 + n}}}\n"
+            for n in range(departments)
+        )
+    )
+    return path
+
+
+def read_models(service: Service) -> dict[str, list[tuple[Any, ...]]]:
+    """Every row of every read-model table, in a fixed order."""
+    with service.connect() as conn:
+        return {
+            table.name: [tuple(row) for row in conn.execute(select(table).order_by(*table.c))]
+            for projection in PROJECTIONS.values()
+            for table in projection.metadata.sorted_tables
+        }
+
+
+@pytest.fixture
+def helpers(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The pids of the helper processes started (the real class, counted)."""
+    started: list[int] = []
+    original = parallel.Helper.__init__
+
+    def counted(self: parallel.Helper, work: Any) -> None:
+        original(self, work)
+        started.append(self.pid)
+
+    monkeypatch.setattr(parallel.Helper, "__init__", counted)
+    return started
+
+
+def forks(service: Service) -> int:
+    """How many helpers a large catch-up starts on this store (none beside threads)."""
+    return 1 if service.location.kind == "sqlite" else 0
+
+
+@pytest.fixture
+def imported(store_url: str, tmp_path: Path) -> Iterator[Service]:
+    """A store holding an import of 1,801 events, read models applied by one process."""
+    with Service.open(store_url, write=True) as store:
+        store.parallel_min_events = ONE_PROCESS
+        store.import_file(programme(tmp_path / "programme.yaml", 600))
+        yield store
+
+
+def test_a_rebuild_on_two_cores_gives_what_one_process_gives(
+    imported: Service, helpers: list[int]
+) -> None:
+    imported.rebuild(list(PROJECTIONS))
+    alone = read_models(imported)
+    assert helpers == []
+
+    imported.parallel_min_events = 1
+    steps: list[int] = []
+    report = imported.rebuild(list(PROJECTIONS), progress=steps.append)
+    assert len(helpers) == forks(imported)
+    assert read_models(imported) == alone
+    assert report["events"] == imported.head() == sum(steps)
+    assert all(p["behind"] == 0 for p in imported.status())
+
+
+def test_an_import_on_two_cores_gives_what_a_rebuild_gives(
+    store_url: str, tmp_path: Path, helpers: list[int]
+) -> None:
+    with Service.open(store_url, write=True) as store:
+        store.parallel_min_events = 1
+        summary = store.import_file(programme(tmp_path / "programme.yaml", 600))
+        assert len(helpers) == forks(store)
+        assert summary["events"] == store.head()
+        incremental = read_models(store)
+        with store.connect() as conn:
+            assert _history_rows(conn) == (store.head(), store.head())
+        store.parallel_min_events = ONE_PROCESS
+        store.rebuild(list(PROJECTIONS))
+        assert read_models(store) == incremental
+
+
+def test_a_helper_that_fails_leaves_its_read_models_to_this_process(
+    imported: Service, helpers: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    imported.rebuild(list(PROJECTIONS))
+    alone = read_models(imported)
+    parent = os.getpid()
+    original = Service._catch_up
+
+    def failing_in_the_helper(self: Service, projections: Any, *args: Any, **kw: Any) -> int:
+        if os.getpid() != parent:
+            raise RuntimeError("the helper broke")
+        return original(self, projections, *args, **kw)
+
+    monkeypatch.setattr(Service, "_catch_up", failing_in_the_helper)
+    imported.parallel_min_events = 1
+    report = imported.rebuild(list(PROJECTIONS))
+    assert len(helpers) == forks(imported)
+    assert report["events"] == imported.head()
+    assert read_models(imported) == alone
+
+
+def test_a_failure_here_stops_the_helper_and_a_later_catch_up_finishes(
+    sqlite_url: str, tmp_path: Path, helpers: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with Service.open(sqlite_url, write=True) as imported:
+        imported.parallel_min_events = ONE_PROCESS
+        imported.import_file(programme(tmp_path / "programme.yaml", 600))
+        _fail_here_then_finish(imported, helpers, monkeypatch)
+
+
+def _fail_here_then_finish(
+    imported: Service, helpers: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    imported.rebuild(list(PROJECTIONS))
+    alone = read_models(imported)
+    parent = os.getpid()
+    original = Service._catch_up
+
+    def failing_here(self: Service, projections: Any, *args: Any, **kw: Any) -> int:
+        if os.getpid() == parent and kw.get("plan_first"):
+            raise RuntimeError("this process broke")
+        return original(self, projections, *args, **kw)
+
+    monkeypatch.setattr(Service, "_catch_up", failing_here)
+    imported.parallel_min_events = 1
+    with pytest.raises(RuntimeError, match="this process broke"):
+        imported.rebuild(list(PROJECTIONS))
+    assert len(helpers) == 1
+    with pytest.raises(ChildProcessError):  # the helper was ended and reaped
+        os.waitpid(helpers[0], os.WNOHANG)
+
+    monkeypatch.setattr(Service, "_catch_up", original)
+    imported.catch_up()
+    assert read_models(imported) == alone
+
+
+class _MovedMeanwhile:
+    """History, but another process applies the batch while this one plans it."""
+
+    name = "history"
+    cost = 1
+
+    def __init__(self, other: Service) -> None:
+        self.other = other
+        self.metadata = PROJECTIONS["history"].metadata
+        self.planned = 0
+
+    def operations(self, conn: Connection, batch: Any) -> list[Operation]:
+        self.planned += 1
+        if self.planned == 1:
+            self.other.catch_up(["history"])
+        return list(PROJECTIONS["history"].operations(conn, batch))
+
+
+def test_rows_planned_before_the_lock_are_dropped_if_the_position_moved(
+    store_url: str,
+) -> None:
+    with Service.open(store_url, write=True) as store, Service.open(store_url) as other:
+        store.execute([(build("cluster form", {"name": "Synergy", "phases": 3}), make_meta())])
+        # Events saved without bringing the read models up to date.
+        store.app.execute(
+            lambda uow: build("department register", {"code": "DWP", "name": "DWP"}).run(
+                store.app, uow, make_meta()
+            )
+        )
+        batch: list[Envelope] = store.read_events(0, 100)
+        moved = _MovedMeanwhile(other)
+        store._apply([moved], batch, plan_first=True)  # type: ignore[list-item]
+        assert moved.planned == 1  # planned once; under the lock, nothing was left to do
+        with store.connect() as conn:
+            assert _history_rows(conn) == (store.head(), store.head())
+        assert {p["name"]: p["behind"] for p in store.status()}["history"] == 0
+
+
+def _history_rows(conn: Connection) -> tuple[int, int]:
+    rows = conn.execute(select(func.count()).select_from(history)).scalar_one()
+    distinct = conn.execute(select(func.count(history.c.position.distinct()))).scalar_one()
+    return rows, distinct
