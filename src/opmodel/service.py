@@ -12,7 +12,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager, nullcontext, suppress
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -34,15 +34,17 @@ from opmodel.errors import (
 from opmodel.projections import PROJECTIONS, Projection
 from opmodel.projections.base import (
     Envelope,
-    Operation,
+    Prepared,
     StoredRow,
     advance,
     batches,
     fetch_rows,
     gc_paused,
     lacks_columns,
+    prepare,
     projection_tracking,
     run_operations,
+    run_prepared,
     table_columns,
     tracked_position,
     tracking_metadata,
@@ -490,8 +492,9 @@ class Service:
         read: Callable[[int, int], Sequence[Envelope]],
         progress: Callable[[int], None] | None,
         *,
-        plan_first: bool = False,
+        turns: parallel.Turns | None = None,
     ) -> int:
+        """Catch ``projections`` up from ``read``; with ``turns``, beside a helper process."""
         applied = 0
         for _attempt in range(20):
             try:
@@ -499,7 +502,7 @@ class Service:
                     start = min(tracked_position(conn, p.name) for p in projections)
                 for batch in batches(read, start, BATCH_SIZE):
                     with gc_paused():
-                        self._apply(projections, batch, plan_first=plan_first)
+                        self._apply(projections, batch, turns=turns)
                     applied += len(batch)
                     if progress is not None:
                         progress(len(batch))
@@ -534,12 +537,17 @@ class Service:
 
         def in_helper(report: Callable[[int], None]) -> int:
             self._engine = None  # the parent's connections stay untouched (and unclosed)
-            return self._catch_up(theirs, read, report, plan_first=True)
+            turns.reopen()
+            return self._catch_up(theirs, read, report, turns=turns)
 
         inherited = self._engine
-        with parallel.Helper(in_helper) as helper:
-            self._catch_up(mine, read, step, plan_first=True)
-            result = helper.wait()
+        turns = parallel.Turns()
+        try:
+            with parallel.Helper(in_helper) as helper:
+                self._catch_up(mine, read, step, turns=turns)
+                result = helper.wait()
+        finally:
+            turns.close()
         self._engine = inherited
         if result is None:  # the helper failed: apply its read models here
             result = self._catch_up(theirs, read, None)
@@ -573,28 +581,33 @@ class Service:
         return read
 
     def _apply(
-        self, projections: Sequence[Projection], batch: Sequence[Envelope], *, plan_first: bool
+        self,
+        projections: Sequence[Projection],
+        batch: Sequence[Envelope],
+        *,
+        turns: parallel.Turns | None = None,
     ) -> None:
         """Apply a batch to each read model that has not applied it, in one transaction.
 
-        ``plan_first``: work out the rows in a read transaction, before taking the
-        write lock, so that another process can write meanwhile; they are used if
-        the read model's position has not moved by the time the lock is held (and
-        worked out again under the lock if it has).
+        With ``turns`` (a helper process is writing too): work out the rows in a read
+        transaction, before taking the write lock, so that the other process can
+        write meanwhile; they are used if the read model's position has not moved by
+        the time the lock is held (and worked out again under the lock if it has).
+        The write itself waits for this process's turn.
         """
         last = batch[-1].position
         with self.engine.connect() as conn:
-            planned: dict[str, tuple[int, list[Operation]]] = {}
-            if plan_first:
+            planned: dict[str, tuple[int, list[Prepared]]] = {}
+            if turns is not None:
                 with conn.begin():
                     for projection in projections:
                         position = tracked_position(conn, projection.name)
                         todo = [e for e in batch if e.position > position]
                         if todo:
-                            operations = list(projection.operations(conn, todo))
-                            planned[projection.name] = (position, operations)
+                            operations = projection.operations(conn, todo)
+                            planned[projection.name] = (position, prepare(conn, operations))
             conn = conn.execution_options(opmodel_write=True)
-            with conn.begin():
+            with turns.turn() if turns is not None else nullcontext(), conn.begin():
                 for projection in projections:
                     position = tracked_position(conn, projection.name, lock=True)
                     todo = [e for e in batch if e.position > position]
@@ -602,7 +615,7 @@ class Service:
                         continue
                     plan = planned.get(projection.name)
                     if plan is not None and plan[0] == position:
-                        run_operations(conn, plan[1])
+                        run_prepared(conn, plan[1])
                     else:
                         run_operations(conn, projection.operations(conn, todo))
                     advance(conn, projection.name, position, last)

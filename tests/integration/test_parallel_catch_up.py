@@ -154,7 +154,7 @@ def _fail_here_then_finish(
     original = Service._catch_up
 
     def failing_here(self: Service, projections: Any, *args: Any, **kw: Any) -> int:
-        if os.getpid() == parent and kw.get("plan_first"):
+        if os.getpid() == parent and kw.get("turns"):
             raise RuntimeError("this process broke")
         return original(self, projections, *args, **kw)
 
@@ -202,7 +202,11 @@ def test_rows_planned_before_the_lock_are_dropped_if_the_position_moved(
         )
         batch: list[Envelope] = store.read_events(0, 100)
         moved = _MovedMeanwhile(other)
-        store._apply([moved], batch, plan_first=True)  # type: ignore[list-item]
+        turns = parallel.Turns()
+        try:
+            store._apply([moved], batch, turns=turns)  # type: ignore[list-item]
+        finally:
+            turns.close()
         assert moved.planned == 1  # planned once; under the lock, nothing was left to do
         with store.connect() as conn:
             assert _history_rows(conn) == (store.head(), store.head())

@@ -233,38 +233,63 @@ def run_operations(conn: Connection, operations: Iterable[Operation]) -> None:
     statement on PostgreSQL, where SQLAlchemy batches inserts into multi-row
     ``VALUES``, go through ``Connection.execute``.
     """
+    run_prepared(conn, prepare(conn, operations))
+
+
+class Prepared(NamedTuple):
+    """A run of operations with one statement, ready to execute (:func:`prepare`)."""
+
+    statement: Executable
+    params: list[dict[str, Any]]
+    plan: _Plan | None  # compiled for SQLite's cursor (None: through SQLAlchemy)
+    rows: list[tuple[Any, ...]]  # the plan's positional rows
+
+
+def prepare(conn: Connection, operations: Iterable[Operation]) -> list[Prepared]:
+    """Operations grouped into runs of one statement, compiled and turned into rows.
+
+    The work :func:`run_prepared` then has left is the database's, so it can be done
+    before a write lock is taken (ADR 0008).
+    """
+    direct = conn.dialect.name == "sqlite"
+    prepared: list[Prepared] = []
+    pending: list[dict[str, Any]] = []
+    current: Executable | None = None
+
+    def close_run() -> None:
+        assert current is not None
+        plan = _plan(conn, current, pending[0]) if direct else None
+        prepared.append(Prepared(current, pending, plan, plan.rows(pending) if plan else []))
+
+    for statement, params in operations:
+        # One executemany needs one statement and the same parameter names.
+        if pending and (statement is not current or params.keys() != pending[0].keys()):
+            close_run()
+            pending = []
+        current = statement
+        pending.append(params)
+    if pending:
+        close_run()
+    return prepared
+
+
+def run_prepared(conn: Connection, prepared: Iterable[Prepared]) -> None:
+    """Execute prepared runs in order (see :func:`run_operations`)."""
     # Straight to the cursor only inside a transaction SQLAlchemy began, so that the
     # rows commit or roll back with it.
     direct = conn.dialect.name == "sqlite" and conn.in_transaction()
     cursor: Any = None
-    pending: list[dict[str, Any]] = []
-    current: Executable | None = None
-
-    def flush() -> None:
-        nonlocal cursor
-        assert current is not None
-        plan = _plan(conn, current, pending[0]) if direct else None
-        if plan is None:
-            conn.execute(current, pending)
-            return
-        if cursor is None:
-            cursor = conn.connection.cursor()
-        rows = plan.rows(pending)
-        if len(rows) == 1:
-            cursor.execute(plan.sql, rows[0])
-        else:
-            cursor.executemany(plan.sql, rows)
-
     try:
-        for statement, params in operations:
-            # One executemany needs one statement and the same parameter names.
-            if pending and (statement is not current or params.keys() != pending[0].keys()):
-                flush()
-                pending = []
-            current = statement
-            pending.append(params)
-        if pending:
-            flush()
+        for run in prepared:
+            if run.plan is None or not direct:
+                conn.execute(run.statement, run.params)
+                continue
+            if cursor is None:
+                cursor = conn.connection.cursor()
+            if len(run.rows) == 1:
+                cursor.execute(run.plan.sql, run.rows[0])
+            else:
+                cursor.executemany(run.plan.sql, run.rows)
     finally:
         if cursor is not None:
             cursor.close()
