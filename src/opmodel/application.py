@@ -87,20 +87,67 @@ class MetaAsDict(Transcoding):
 
 
 class StateTranscoder(JSONTranscoder):
-    """eventsourcing's JSON transcoder, decoding with orjson.
+    """eventsourcing's JSON transcoder, encoding and decoding with orjson.
 
-    Stored states are written exactly as before (the library's encoder: the bytes
-    are what the hash chain covers). Reading them is most of the time of a rebuild
-    or a past model: the library decodes with :mod:`json` and a Python
-    ``object_hook`` called for every object. Here orjson parses the state, then one
-    pass, inner values first as the hook would see them, turns each
-    ``{"_type_": name, "_data_": value}`` object into its value with the same
-    registered transcodings. The result is the same (tested against the library's
-    decoder). A state orjson refuses (``NaN``) or may read differently (any number
-    with a fraction or an exponent, and integers beyond 64 bits, which orjson can
-    turn into floats; opmodel's events hold neither: money is text) is decoded by
-    the library's decoder, as before.
+    Writing: the library encodes with :mod:`json` (compact, non-ASCII as UTF-8) and
+    a Python ``default`` hook for every value of a registered type. Here one pass
+    turns each such value into the ``{"_type_": name, "_data_": value}`` object the
+    hook would return, then orjson writes the state: the same bytes (tested against
+    the library's encoder), which the hash chain covers. A state holding anything
+    else (a float, a key that is not text, a subclass of a JSON type, an integer
+    beyond 64 bits, text orjson refuses) is written by the library's encoder, as
+    before, which also raises its own errors.
+
+    Reading is most of the time of a rebuild or a past model: the library decodes
+    with :mod:`json` and a Python ``object_hook`` called for every object. Here
+    orjson parses the state, then one pass, inner values first as the hook would
+    see them, turns each ``{"_type_": name, "_data_": value}`` object into its
+    value with the same registered transcodings. The result is the same (tested
+    against the library's decoder). A state orjson refuses (``NaN``) or may read
+    differently (any number with a fraction or an exponent, and integers beyond 64
+    bits, which orjson can turn into floats; opmodel's events hold neither: money
+    is text) is decoded by the library's decoder, as before.
     """
+
+    def encode(self, obj: Any) -> bytes:
+        try:
+            return orjson.dumps(self._transcoded(obj))
+        except (orjson.JSONEncodeError, _Inexact, RecursionError):
+            return super().encode(obj)
+
+    def _transcoded(self, value: Any) -> Any:
+        kind = type(value)
+        if kind is str or kind is int or kind is bool or value is None:
+            return value
+        if kind is dict:
+            return self._transcoded_dict(value)
+        if kind is list or kind is tuple:
+            return [self._transcoded(item) for item in value]
+        return self._transcoded_object(value)
+
+    def _transcoded_dict(self, value: dict[Any, Any]) -> dict[str, Any]:
+        # The leaves of a state are mostly text, numbers and null: kept here, in the
+        # loop, rather than by a call each (the same as _transcoded, only quicker).
+        transcoded: dict[str, Any] = {}
+        for key, item in value.items():
+            if type(key) is not str:  # json would write it as text: the library's
+                raise _Inexact
+            kind = type(item)
+            if kind is str or kind is int or kind is bool or item is None:
+                transcoded[key] = item
+            elif kind is dict:
+                transcoded[key] = self._transcoded_dict(item)
+            elif kind is list or kind is tuple:
+                transcoded[key] = [self._transcoded(i) for i in item]
+            else:
+                transcoded[key] = self._transcoded_object(item)
+        return transcoded
+
+    def _transcoded_object(self, value: Any) -> dict[str, Any]:
+        transcoding = self.types.get(type(value))
+        if transcoding is None:  # a float, a subclass, or no transcoding: the library's
+            raise _Inexact
+        return {"_type_": transcoding.name, "_data_": self._transcoded(transcoding.encode(value))}
 
     def decode(self, data: bytes) -> Any:
         try:

@@ -2,10 +2,11 @@
 
 Reading events is most of a rebuild's and a past model's time, so opmodel decodes
 stored state with orjson and looks each event class up once (``EventMapper``,
-``StateTranscoder``). Writing is the library's, unchanged. These tests hold the
-two readers to the same answers: on generated states, on every event of the UK
-example as stored, on a class with an upcaster, and on states only the library's
-decoder can read.
+``StateTranscoder``); it writes stored state with orjson too, and the bytes, which
+the hash chain covers, must be the library's. These tests hold the two to the same
+answers: on generated states (bytes written, values read), on every event of the
+UK example as stored, on a class with an upcaster, and on states only the
+library's encoder or decoder can handle.
 """
 
 from __future__ import annotations
@@ -100,6 +101,64 @@ def test_states_decode_as_the_library_decodes_them(state: dict[str, Any]) -> Non
             ours.decode(stored)
         return
     assert same(ours.decode(stored), expected)
+
+
+class _Text(str):
+    pass
+
+
+class _Number(int):
+    pass
+
+
+@given(
+    state=st.dictionaries(
+        keys,
+        st.recursive(
+            leaves
+            | metas
+            | st.text().map(_Text)
+            | st.integers().map(_Number)
+            | st.tuples(st.integers(), st.text()),
+            lambda inner: (
+                st.lists(inner, max_size=4)
+                | st.dictionaries(keys | st.integers(), inner, max_size=4)
+            ),
+            max_leaves=20,
+        ),
+        max_size=8,
+    )
+)
+def test_states_are_written_as_the_library_writes_them(state: dict[str, Any]) -> None:
+    library, ours = transcoders()
+    try:
+        expected = library.encode(state)
+    except Exception as exc:  # text with a lone surrogate: the library's error, ours too
+        with pytest.raises(type(exc)):
+            ours.encode(state)
+        return
+    assert ours.encode(state) == expected
+
+
+def test_a_state_without_exotic_values_is_written_by_orjson(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    library, ours = transcoders()
+    state = {
+        "meta": Meta(effective=date(2024, 8, 30), actor="a", command_id="c", reason="r"),
+        "timestamp": datetime(2024, 8, 30, 12, tzinfo=UTC),
+        "cluster_id": UUID(int=7),
+        "amount": Decimal("1.50"),
+        "concerns": [{"kind": "contract", "id": "ab"}],
+        "name": 'Sy\u00f1ergy \u2014 "quoted"\n',
+    }
+    expected = library.encode(state)
+
+    def refused(_: Any) -> bytes:
+        raise AssertionError("the library's encoder was used")
+
+    monkeypatch.setattr(JSONTranscoder, "encode", refused)
+    assert ours.encode(state) == expected
 
 
 def test_an_object_shaped_like_a_transcoded_value_but_unregistered_is_refused_alike() -> None:
