@@ -630,14 +630,25 @@ def import_(
     as_json: bool,
 ) -> None:
     """Apply FILE (YAML or JSON) as one atomic change; a file is imported once."""
+    from opmodel.documents import Prefetched
     from opmodel_cli.render import progress_bar
 
-    with _open(ctx, write=True) as service:
-        bar = progress_bar(f"importing {file.name}", None, enabled=not as_json, unit="entries")
-        with bar as advance:
-            summary = service.import_file(
-                file, actor=actor, reason=reason, source=source, progress=advance
-            )
+    # A large file is parsed by a helper process while the store opens (ADR 0008).
+    prefetched = Prefetched(file)
+    try:
+        with _open(ctx, write=True) as service:
+            bar = progress_bar(f"importing {file.name}", None, enabled=not as_json, unit="entries")
+            with bar as advance:
+                summary = service.import_file(
+                    file,
+                    actor=actor,
+                    reason=reason,
+                    source=source,
+                    progress=advance,
+                    document=prefetched.document,
+                )
+    finally:
+        prefetched.discard()
     if as_json:
         _emit_json(summary)
     else:

@@ -18,13 +18,14 @@ from __future__ import annotations
 
 import contextlib
 import os
+import pickle
 import select
 import signal
 import tempfile
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from types import TracebackType
-from typing import Protocol, TypeVar
+from typing import Generic, Protocol, TypeVar
 
 #: Below this many events to apply, a fork costs more than it saves.
 MIN_EVENTS = 10_000
@@ -36,6 +37,7 @@ class Weighed(Protocol):
 
 
 W = TypeVar("W", bound=Weighed)
+T = TypeVar("T")
 
 
 def cores() -> int:
@@ -207,6 +209,68 @@ class Helper:
                     self._result = int(value)
                 elif kind == "error":
                     self._error = value
+
+
+class Forked(Generic[T]):
+    """A value worked out by a forked child while this process goes on.
+
+    The child computes, pickles the value into a pipe and ends; :meth:`result`
+    reads it (waiting if need be). ``None`` if the child failed, died or was
+    discarded: the caller then works the value out itself.
+    """
+
+    def __init__(self, compute: Callable[[], T]) -> None:
+        read_end, write_end = os.pipe()
+        parent = os.getpid()
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - runs in the child
+            os.close(read_end)
+            _run_forked(compute, write_end, parent)
+        os.close(write_end)
+        self.pid = pid
+        self._pipe = read_end
+        self._finished = False
+
+    def result(self) -> T | None:
+        """The child's value (waiting for it), or None if it has none."""
+        if self._finished:
+            return None
+        chunks = []
+        while chunk := os.read(self._pipe, 1 << 20):
+            chunks.append(chunk)
+        os.close(self._pipe)
+        self._finished = True
+        _, status = os.waitpid(self.pid, 0)
+        if os.waitstatus_to_exitcode(status) != 0 or not chunks:
+            return None
+        value: T = pickle.loads(b"".join(chunks))
+        return value
+
+    def discard(self) -> None:
+        """End the child now; its value is not wanted."""
+        if self._finished:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(self.pid, signal.SIGKILL)
+        os.close(self._pipe)
+        self._finished = True
+        os.waitpid(self.pid, 0)
+
+
+def _run_forked(
+    compute: Callable[[], object], write_end: int, parent: int
+) -> None:  # pragma: no cover - runs in the child
+    _die_with_parent(parent)
+    code = 1
+    try:
+        data = memoryview(pickle.dumps(compute(), protocol=pickle.HIGHEST_PROTOCOL))
+        while data:
+            data = data[os.write(write_end, data) :]
+        code = 0
+    except BaseException:
+        pass
+    finally:
+        os._exit(code)
 
 
 def _run_child(

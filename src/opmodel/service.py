@@ -8,6 +8,7 @@ up to date before they return.
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 import uuid
@@ -64,6 +65,7 @@ from opmodel.store import (
 
 if TYPE_CHECKING:
     from opmodel.commands import Command
+    from opmodel.documents import Document
 
 #: Events read and applied per read-model transaction: large enough that commits
 #: (WAL checkpoints on SQLite) are a small share of a rebuild, small enough that
@@ -299,14 +301,29 @@ class Service:
         return Outcome(command_id, saved.positions, results)
 
     def _save(self, work: Callable[[UnitOfWork], T], *, bulk: bool = False) -> tuple[T, Saved]:
-        """Run a unit of work atomically, then bring the read models up to date."""
+        """Run a unit of work atomically, then bring the read models up to date.
+
+        ``bulk`` (an import): while the events are saved, a helper process may work
+        out some read models' rows from them (:class:`_Ahead`).
+        """
+        ahead = _Ahead(self) if bulk else None
         try:
-            outcome = self.app.execute(work, bulk=bulk)
-        except OpmodelError:
+            try:
+                outcome = self.app.execute(
+                    work, bulk=bulk, before_put=ahead.start if ahead is not None else None
+                )
+            except OpmodelError:
+                raise
+            except Exception as exc:
+                raise _store_error(self.location, exc) from exc
+        except BaseException:
+            if ahead is not None:
+                ahead.discard()
             raise
-        except Exception as exc:
-            raise _store_error(self.location, exc) from exc
-        self.catch_up(just_saved=outcome[1])
+        if ahead is not None and ahead.started:
+            ahead.finish(outcome[1])
+        else:
+            self.catch_up(just_saved=outcome[1])
         return outcome
 
     def import_file(
@@ -317,11 +334,21 @@ class Service:
         reason: str | None = None,
         source: str | None = None,
         progress: Progress | None = None,
+        document: Callable[[], Document] | None = None,
     ) -> dict[str, Any]:
-        """Validate a whole import file, then apply it as one atomic change (once only)."""
+        """Validate a whole import file, then apply it as one atomic change (once only).
+
+        ``document``: gives the file as already read and parsed (by a helper
+        process, :class:`~opmodel.documents.Prefetched`); else it is read here.
+        """
         with gc_paused():
             return self._import_file(
-                path, actor=actor, reason=reason, source=source, progress=progress
+                path,
+                actor=actor,
+                reason=reason,
+                source=source,
+                progress=progress,
+                document=document,
             )
 
     def _import_file(
@@ -332,6 +359,7 @@ class Service:
         reason: str | None,
         source: str | None,
         progress: Progress | None,
+        document: Callable[[], Document] | None,
     ) -> dict[str, Any]:
         from opmodel.importer import name_entry, plan_import
 
@@ -341,7 +369,8 @@ class Service:
             given = {"actor": actor, "reason": reason, "source": source}
             return make_meta(**{**given, **{k: v for k, v in fields.items() if v is not None}})
 
-        plan = plan_import(path, meta_for, command_id=command_id)
+        parsed = document() if document is not None else None
+        plan = plan_import(path, meta_for, command_id=command_id, document=parsed)
         # Refuse a second import before showing progress; the unit of work checks
         # again, atomically, in case another writer imports the file meanwhile.
         self.app.execute(lambda uow: self._refuse_if_imported(uow, plan.sha256, plan.filename))
@@ -805,6 +834,136 @@ class Service:
         """The audit history, oldest first, as ``history --json`` prints it."""
         with self.connect() as conn:
             return query_history(conn, **filters)
+
+
+class _Ahead:
+    """Read models worked out while an import's events are being saved (ADR 0008).
+
+    Just before the save, a helper process is forked with the events raised. The
+    read models that need nothing of the events as stored (history, operating
+    model, timeline) are worked out there, as one batch, for the positions the
+    events will have if nobody else writes meanwhile (the head, plus one, and on),
+    while this process encodes and saves them. Once the save has committed, this
+    process tells the helper the positions they got: if they are the ones assumed,
+    the helper writes its rows (each read model's tracking row moving from the old
+    head to the new one in the same transaction, as always); this process applies
+    the ledger meanwhile. Whatever the helper did not apply (other positions, a read
+    model that had moved, a failure) is caught up here afterwards, as without it.
+    """
+
+    #: Imports of more events are not worked out ahead (they would be held at once).
+    MAX_EVENTS = 100_000
+
+    def __init__(self, service: Service) -> None:
+        self.service = service
+        self.projections = [p for p in PROJECTIONS.values() if not p.reads_stored]
+        self.helper: parallel.Helper | None = None
+        self.turns: parallel.Turns | None = None
+        self.go: int | None = None  # the pipe telling the helper where the events went
+        self.first = 0
+        self.count = 0
+
+    @property
+    def started(self) -> bool:
+        return self.helper is not None
+
+    def start(self, events: list[Any]) -> None:
+        """Before the save: fork a helper working out its read models from ``events``."""
+        self.discard()  # a unit of work run again: its events are new
+        service = self.service
+        if not (service.parallel_min_events <= len(events) <= self.MAX_EVENTS):
+            return
+        if not parallel.can_fork():
+            return
+        head = int(service.app.recorder.max_notification_id() or 0)
+        with service.connect() as conn:
+            if any(tracked_position(conn, p.name) != head for p in PROJECTIONS.values()):
+                return  # read models behind: caught up the usual way after the save
+        self.first, self.count = head + 1, len(events)
+        go_read, self.go = os.pipe()
+        self.turns = turns = parallel.Turns()
+        projections = self.projections
+
+        def work(_report: Callable[[int], None]) -> int:
+            os.close(self.go or -1)
+            service._engine = None  # the parent's connections stay untouched (and unclosed)
+            turns.reopen()
+            with gc_paused():
+                return _apply_ahead(service, projections, events, head, go_read, turns)
+
+        self.helper = parallel.Helper(work)
+        os.close(go_read)
+
+    def finish(self, saved: Saved) -> None:
+        """After the save: let the helper write, apply the rest, then whatever it left."""
+        helper, go, turns = self.helper, self.go, self.turns
+        assert helper is not None
+        assert go is not None
+        assert turns is not None
+        service = self.service
+        inherited = service._engine
+        try:
+            with suppress(BrokenPipeError):  # the helper is gone already: wait() says so
+                os.write(go, f"{saved.positions[0]} {saved.positions[-1]}\n".encode())
+            rest = [p for p in PROJECTIONS.values() if p not in self.projections]
+            service._catch_up(rest, service._reader(saved), None, turns=turns)
+            applied = helper.wait() or 0
+        finally:
+            self.discard()  # closes the pipe and the turns; the helper, if still there, ends
+            service._engine = inherited
+        left = [p.name for n, p in enumerate(self.projections) if not applied & (1 << n)]
+        if left:
+            service.catch_up(left, just_saved=saved)
+
+    def discard(self) -> None:
+        """Stop the helper (the save failed, or the unit of work runs again)."""
+        if self.helper is not None:
+            self.helper.stop()
+            self.helper = None
+        if self.go is not None:
+            os.close(self.go)
+            self.go = None
+        if self.turns is not None:
+            self.turns.close()
+            self.turns = None
+
+
+def _apply_ahead(
+    service: Service,
+    projections: Sequence[Projection],
+    events: Sequence[Any],
+    head: int,
+    go: int,
+    turns: parallel.Turns,
+) -> int:  # pragma: no cover - runs in the helper process
+    """The helper's work for :class:`_Ahead`: which of ``projections`` it applied (bits)."""
+    envelopes = [Envelope(head + n, event) for n, event in enumerate(events, start=1)]
+    last = head + len(envelopes)
+    planned: dict[str, list[Prepared]] = {}
+    with service.engine.connect() as conn, conn.begin():
+        for projection in projections:
+            if tracked_position(conn, projection.name) == head:
+                planned[projection.name] = prepare(conn, projection.operations(conn, envelopes))
+    message = b""
+    while not message.endswith(b"\n"):
+        chunk = os.read(go, 64)
+        if not chunk:  # the save did not happen: write nothing
+            return 0
+        message += chunk
+    if message.split() != [str(head + 1).encode(), str(last).encode()]:
+        return 0  # the events got other positions (another writer got in first)
+    applied = 0
+    with service.engine.connect() as conn:
+        conn = conn.execution_options(opmodel_write=True)
+        with turns.turn(), conn.begin():
+            for n, projection in enumerate(projections):
+                prepared = planned.get(projection.name)
+                if prepared is None or tracked_position(conn, projection.name, lock=True) != head:
+                    continue
+                run_prepared(conn, prepared)
+                advance(conn, projection.name, head, last)
+                applied |= 1 << n
+    return applied
 
 
 def _table_names(conn: Connection, location: StoreLocation) -> set[str]:

@@ -19,6 +19,7 @@ import pytest
 from sqlalchemy import Connection, func, select
 
 from opmodel import parallel
+from opmodel import service as service_module
 from opmodel.commands import build
 from opmodel.projections import PROJECTIONS
 from opmodel.projections.base import Envelope, Operation
@@ -217,3 +218,126 @@ def _history_rows(conn: Connection) -> tuple[int, int]:
     rows = conn.execute(select(func.count()).select_from(history)).scalar_one()
     distinct = conn.execute(select(func.count(history.c.position.distinct()))).scalar_one()
     return rows, distinct
+
+
+# --- read models worked out while an import is saved (_Ahead) ----------------------------
+
+
+def _import_and_compare(store: Service, path: Path) -> dict[str, Any]:
+    """Import ``path``, then check the read models against a rebuild by one process."""
+    summary = store.import_file(path)
+    with store.connect() as conn:
+        assert _history_rows(conn) == (store.head(), store.head())
+    assert all(p["behind"] == 0 for p in store.status())
+    incremental = read_models(store)
+    store.parallel_min_events = ONE_PROCESS
+    store.rebuild(list(PROJECTIONS))
+    assert read_models(store) == incremental
+    return summary
+
+
+def test_an_import_works_its_read_models_out_while_it_saves(
+    sqlite_url: str, tmp_path: Path, helpers: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    written: list[int] = []
+    original = service_module._apply_ahead
+
+    def counted(*args: Any) -> int:
+        applied = original(*args)
+        os.write(pipe_write, f"{applied}\n".encode())
+        return applied
+
+    pipe_read, pipe_write = os.pipe()
+    monkeypatch.setattr(service_module, "_apply_ahead", counted)
+    with Service.open(sqlite_url, write=True) as store:
+        store.parallel_min_events = 1
+        _import_and_compare(store, programme(tmp_path / "programme.yaml", 600))
+    os.close(pipe_write)
+    written = [int(line) for line in os.read(pipe_read, 100).split()]
+    os.close(pipe_read)
+    assert len(helpers) == 1
+    assert written == [0b111]  # history, operating model and timeline, by the helper
+
+
+def test_events_that_got_other_positions_are_caught_up_here(
+    sqlite_url: str, tmp_path: Path, helpers: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with (
+        Service.open(sqlite_url, write=True) as store,
+        Service.open(sqlite_url, write=True) as other,
+    ):
+        store.parallel_min_events = 1
+        other.parallel_min_events = ONE_PROCESS
+        _write(other, "cluster form", {"name": "Synergy", "phases": 3})
+        original = service_module._Ahead.start
+
+        heads: list[int] = []
+
+        def another_writer_first(self: Any, events: list[Any]) -> None:
+            original(self, events)  # the helper assumes the events follow the head
+            monkeypatch.setattr(service_module._Ahead, "start", original)
+            heads.append(other.head())
+            _write(other, "cluster form", {"name": "Vector", "phases": 2})
+            heads.append(other.head())
+
+        monkeypatch.setattr(service_module._Ahead, "start", another_writer_first)
+        summary = _import_and_compare(store, programme(tmp_path / "programme.yaml", 600))
+        assert heads[1] > heads[0]
+        assert summary["first_position"] == heads[1] + 1  # after the other writer's events
+        assert len(helpers) == 2  # the one ahead wrote nothing; then the catch-up's
+
+
+def test_a_failing_helper_leaves_the_import_s_read_models_to_this_process(
+    sqlite_url: str, tmp_path: Path, helpers: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*_: Any) -> int:
+        raise RuntimeError("the helper broke")
+
+    monkeypatch.setattr(service_module, "_apply_ahead", broken)
+    with Service.open(sqlite_url, write=True) as store:
+        store.parallel_min_events = 1
+        _import_and_compare(store, programme(tmp_path / "programme.yaml", 600))
+    assert len(helpers) == 2  # the one that failed, then the catch-up's
+
+
+def test_read_models_behind_are_not_worked_out_ahead(
+    sqlite_url: str, tmp_path: Path, helpers: list[int]
+) -> None:
+    with Service.open(sqlite_url, write=True) as store:
+        store.parallel_min_events = 1
+        store.app.execute(  # saved without bringing the read models up to date
+            lambda uow: build("department register", {"code": "DWP", "name": "DWP"}).run(
+                store.app, uow, make_meta()
+            )
+        )
+        _import_and_compare(store, programme(tmp_path / "programme.yaml", 600))
+    assert len(helpers) == 1  # the catch-up's helper after the save, not one ahead of it
+
+
+def test_a_unit_of_work_run_again_works_its_read_models_out_again(
+    sqlite_url: str, tmp_path: Path, helpers: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from eventsourcing.persistence import IntegrityError
+
+    with Service.open(sqlite_url, write=True) as store:
+        store.parallel_min_events = 1
+        put = store.app.events.put
+        calls: list[int] = []
+
+        def conflict_once(events: Any) -> Any:
+            calls.append(len(events))
+            if len(calls) == 1:
+                raise IntegrityError("another writer got there first")
+            return put(events)
+
+        monkeypatch.setattr(store.app.events, "put", conflict_once)
+        _import_and_compare(store, programme(tmp_path / "programme.yaml", 600))
+        assert len(calls) == 2
+    assert len(helpers) == 2  # the first helper was stopped; its rows never written
+    for pid in helpers:
+        with pytest.raises(ChildProcessError):
+            os.waitpid(pid, os.WNOHANG)
+
+
+def _write(store: Service, name: str, args: dict[str, Any]) -> None:
+    store.execute([(build(name, args), make_meta())])

@@ -20,8 +20,8 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from opmodel.documents import _load_yaml, read_document
 from opmodel.errors import InvalidImportFile
-from opmodel.importer import _load_yaml, read_document
 
 _BASE: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 

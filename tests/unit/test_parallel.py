@@ -109,3 +109,28 @@ def test_no_fork_beside_another_thread() -> None:
     finally:
         stop.set()
         thread.join()
+
+
+def test_a_forked_value_comes_back() -> None:
+    forked = parallel.Forked(lambda: {"entries": [{"n": n} for n in range(3)], "x": (1, "a")})
+    assert forked.result() == {"entries": [{"n": 0}, {"n": 1}, {"n": 2}], "x": (1, "a")}
+    assert forked.result() is None  # read once
+    assert _reaped(forked.pid)
+
+
+def test_a_forked_computation_that_fails_gives_none() -> None:
+    def broken() -> int:
+        raise ValueError("no")
+
+    forked = parallel.Forked(broken)
+    assert forked.result() is None
+    assert _reaped(forked.pid)
+
+
+def test_a_discarded_fork_is_ended_and_reaped() -> None:
+    forked = parallel.Forked(lambda: time.sleep(60))
+    started = time.monotonic()
+    forked.discard()
+    assert time.monotonic() - started < 30
+    assert forked.result() is None
+    assert _reaped(forked.pid)

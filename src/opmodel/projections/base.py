@@ -216,6 +216,9 @@ class Projection(Protocol):
     metadata: ClassVar[MetaData]
     #: Roughly how much work a batch is, against the others (for sharing them out).
     cost: ClassVar[int]
+    #: Whether it needs the events as stored (``Envelope.stored``), which exist only
+    #: once they are saved; the others can be worked out from the events raised.
+    reads_stored: ClassVar[bool]
 
     def operations(self, conn: Connection, batch: Sequence[Envelope]) -> Iterable[Operation]:
         """The statements that apply ``batch``, in order."""

@@ -99,6 +99,7 @@ class HistoryProjection:
     name: ClassVar[str] = "history"
     metadata: ClassVar[MetaData] = metadata
     cost: ClassVar[int] = 5
+    reads_stored: ClassVar[bool] = False
 
     def operations(self, conn: Connection, batch: Sequence[Envelope]) -> Iterable[Operation]:
         # Rows go to each table together (one executemany per table and batch):

@@ -53,6 +53,7 @@ class LedgerProjection:
     name: ClassVar[str] = "ledger"
     metadata: ClassVar[MetaData] = metadata
     cost: ClassVar[int] = 2
+    reads_stored: ClassVar[bool] = True
 
     def operations(self, conn: Connection, batch: Sequence[Envelope]) -> Iterable[Operation]:
         _, previous = head_hash(conn)

@@ -364,6 +364,7 @@ class OperatingModelProjection:
     name: ClassVar[str] = "operating_model"
     metadata: ClassVar[MetaData] = metadata
     cost: ClassVar[int] = 2
+    reads_stored: ClassVar[bool] = False
 
     def operations(self, conn: Connection, batch: Sequence[Envelope]) -> Iterable[Operation]:
         return grouped(_by_thing(batch))

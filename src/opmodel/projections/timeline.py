@@ -118,6 +118,7 @@ class TimelineProjection:
     name: ClassVar[str] = "timeline"
     metadata: ClassVar[MetaData] = metadata
     cost: ClassVar[int] = 1
+    reads_stored: ClassVar[bool] = False
 
     def operations(self, conn: Connection, batch: Sequence[Envelope]) -> Iterable[Operation]:
         for envelope in batch:
