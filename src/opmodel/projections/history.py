@@ -38,7 +38,7 @@ from sqlalchemy import (
 )
 
 from opmodel.errors import NotFound
-from opmodel.projections.base import Envelope, Operation, dumps, event_names
+from opmodel.projections.base import AnyOperation, Envelope, Rows, dumps, event_names
 from opmodel.projections.summaries import subject_kind, summarise
 
 metadata = MetaData()
@@ -101,14 +101,14 @@ class HistoryProjection:
     cost: ClassVar[int] = 5
     reads_stored: ClassVar[bool] = False
 
-    def operations(self, conn: Connection, batch: Sequence[Envelope]) -> Iterable[Operation]:
+    def operations(self, conn: Connection, batch: Sequence[Envelope]) -> Iterable[AnyOperation]:
         # Rows go to each table together (one executemany per table and batch):
         # a batch's rows are independent of one another, and labels are read once,
         # at the batch's start, then kept in memory while its events are summarised.
         names = _Names(conn, batch)
         labels = names.labels
-        rows: list[dict[str, object]] = []
-        refs: list[dict[str, object]] = []
+        rows: list[tuple[object, ...]] = []
+        refs: list[tuple[str, int]] = []
         for envelope in batch:
             event = envelope.event
             aggregate, name, own = event_names(type(event))
@@ -119,29 +119,33 @@ class HistoryProjection:
             meta = event.meta
             position = envelope.position
             rows.append(
-                {
-                    "position": position,
-                    "recorded_at": utc_stamp(event.timestamp),
-                    "effective": meta.effective,
-                    "actor": meta.actor,
-                    "reason": meta.reason,
-                    "source": meta.source,
-                    "command_id": meta.command_id,
-                    "subject": f"{kind}:{me}",
-                    "event": name,
-                    "summary": summarise(event, aggregate, name, me),
-                    "data": dumps({field: getattr(event, field) for field in own}),
-                }
+                (
+                    position,
+                    utc_stamp(event.timestamp),
+                    meta.effective,
+                    meta.actor,
+                    meta.reason,
+                    meta.source,
+                    meta.command_id,
+                    f"{kind}:{me}",
+                    name,
+                    summarise(event, aggregate, name, me),
+                    dumps({field: getattr(event, field) for field in own}),
+                )
             )
-            refs.extend({"position": position, "ref": r} for r in sorted(_refs(event, ident, kind)))
+            refs.extend((ref, position) for ref in sorted(_refs(event, ident, kind)))
         yield from ((S_NAME, row) for row in names.new_names)
         yield from ((S_LABEL_DELETE, {"b_id": ident}) for ident in names.new_labels)
         yield from (
             (S_LABEL_INSERT, {"id": ident, "label": label})
             for ident, label in names.new_labels.items()
         )
-        yield from ((S_HISTORY, row) for row in rows)
-        yield from ((S_REF, row) for row in refs)
+        yield S_HISTORY, Rows(HISTORY_COLUMNS, rows)
+        yield S_REF, Rows(("ref", "position"), refs)
+
+
+#: The order of a history row's values in :meth:`HistoryProjection.operations`: the table's.
+HISTORY_COLUMNS = tuple(column.name for column in history.c)
 
 
 def utc_stamp(moment: datetime) -> str:
@@ -174,18 +178,17 @@ class _Names:
     """Names and codes of things, as of the event being summarised."""
 
     def __init__(self, conn: Connection, batch: Sequence[Envelope]) -> None:
-        ids = {e.ident for e in batch}
-        for e in batch:
+        ids = set()
+        for envelope in batch:
+            event = envelope.event
+            ids.add(event.originator_id.hex)
             for attribute in ("cluster_id", "department_id", "parent_id"):
-                value = getattr(e.event, attribute, None)
+                value = getattr(event, attribute, None)
                 if value is not None:
                     ids.add(value.hex)
-        self.labels: dict[str, str] = {}  # id hex -> the name or code it goes by
+        self.labels: dict[str, str] = dict(_labels_of(conn, ids))  # id hex -> its name or code
         self.new_names: list[dict[str, str]] = []
         self.new_labels: dict[str, str] = {}
-        rows = conn.execute(select(history_labels).where(history_labels.c.id.in_(ids)))
-        for row in rows:
-            self.labels[row.id] = row.label
 
     def learn(self, event: Any, aggregate: str, name: str, ident: str, kind: str) -> None:
         """Note the name a created or re-coded thing has from now on."""
@@ -196,6 +199,23 @@ class _Names:
         # Every key a thing has had stays findable; its label is the latest.
         self.new_names.append({"kind": kind, "key": key.casefold(), "id": ident})
         self.new_labels[ident] = key
+
+
+def _labels_of(conn: Connection, ids: set[str]) -> list[tuple[str, str]]:
+    """The labels kept for ``ids``.
+
+    On SQLite the ids go as one JSON array (``json_each``) rather than one bind each,
+    which SQLAlchemy would compile into the statement anew for every batch.
+    """
+    if conn.dialect.name == "sqlite":
+        rows = conn.exec_driver_sql(
+            "SELECT id, label FROM history_labels WHERE id IN (SELECT value FROM json_each(?))",
+            (json.dumps(sorted(ids)),),
+        )
+    else:
+        query = select(history_labels.c.id, history_labels.c.label)
+        rows = conn.execute(query.where(history_labels.c.id.in_(ids)))
+    return [(ident, label) for ident, label in rows]
 
 
 def _new_key(event: Any, aggregate: str, name: str) -> str | None:
