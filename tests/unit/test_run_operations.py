@@ -28,7 +28,14 @@ from sqlalchemy import (
     update,
 )
 
-from opmodel.projections.base import Operation, fetch_rows, run_operations
+from opmodel.projections.base import (
+    Operation,
+    Rows,
+    fetch_rows,
+    prepare,
+    run_operations,
+    run_prepared,
+)
 
 metadata = MetaData()
 things = Table(
@@ -166,3 +173,53 @@ def test_fetched_rows_are_the_rows_sqlalchemy_returns(connection: Connection) ->
         assert fetch_rows(connection, queries[2]) == [
             ("a", None), ("b", date(2024, 2, 29)), ("c", date(2030, 1, 1))
         ]  # fmt: skip
+
+
+# Rows as tuples, in an order of their own (not the table's), a date among them.
+ROWS = Rows(
+    ("count", "id", "on", "status", "tags"),
+    [
+        (0, "a", date(2021, 3, 1), "new", None),
+        (4, "b", None, "new", "t"),
+        (1, "c", date(1, 1, 1), "x", ""),
+    ],
+)
+
+
+def _as_mappings() -> list[Operation]:
+    return [(INSERT, params) for params in ROWS.mappings()]
+
+
+def test_rows_as_tuples_leave_the_tables_as_mappings_do(connection: Connection) -> None:
+    with connection.begin() as transaction:
+        run_operations(connection, [(INSERT, ROWS), (START, {"b_id": "b"})])
+        as_rows = _tables(connection)
+        transaction.rollback()
+    with connection.begin():
+        for statement, params in [*_as_mappings(), (START, {"b_id": "b"})]:
+            connection.execute(statement, params)
+        expected = _tables(connection)
+    assert as_rows == expected
+    assert expected[0][1] == ("b", "started", None, 4, "t")
+    raw = connection.exec_driver_sql('SELECT id, "on" FROM things ORDER BY id').all()
+    assert [tuple(r) for r in raw] == [("a", "2021-03-01"), ("b", None), ("c", "0001-01-01")]
+
+
+def test_rows_outside_a_transaction_go_through_sqlalchemy(connection: Connection) -> None:
+    prepared = prepare(connection, [(INSERT, ROWS)])
+    assert prepared[0].mappings() == ROWS.mappings()
+    run_prepared(connection, prepared)  # not in a transaction SQLAlchemy began: its execute
+    connection.commit()
+    assert [r.id for r in connection.execute(select(things.c.id).order_by(things.c.id))] == [
+        "a",
+        "b",
+        "c",
+    ]
+
+
+def test_rows_for_a_statement_the_shortcut_cannot_run_go_through_sqlalchemy(
+    connection: Connection,
+) -> None:
+    with connection.begin():
+        run_operations(connection, [(STAMP, Rows(("id",), [(1,), (2,)]))])  # Python default
+    assert _tables(connection)[1] == [(1, "plain"), (2, "plain")]
