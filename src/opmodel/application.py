@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Hashable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import date
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any, TypeVar, cast
 from uuid import UUID
 
@@ -30,6 +31,7 @@ from eventsourcing.persistence import (
     StoredEvent,
     Transcoder,
     Transcoding,
+    UUIDAsHex,
     find_id_convertor,
 )
 from eventsourcing.utils import resolve_topic
@@ -83,7 +85,29 @@ class MetaAsDict(Transcoding):
         }
 
     def decode(self, data: dict[str, Any]) -> Meta:
-        return Meta(**data)
+        if data.keys() == _META_FIELDS:  # as encode writes it: fill the instance directly
+            meta: Meta = object.__new__(Meta)
+            object.__setattr__(meta, "__dict__", data)
+            return meta
+        return Meta(**data)  # anything else: the dataclass says what is wrong
+
+
+_META_FIELDS = {field.name for field in fields(Meta)}
+
+
+class UUIDsShared(UUIDAsHex):
+    """The library's ``uuid_hex`` transcoding, handing out one object per id.
+
+    Ids recur (a cluster's, a department's in every event about them), and making
+    a ``UUID`` from hex is Python work; a UUID is immutable, so one object serves
+    every event that holds it. The cache is bounded.
+    """
+
+    def decode(self, data: str) -> UUID:
+        return _uuid_of(data)
+
+
+_uuid_of = lru_cache(maxsize=1 << 16)(UUID)
 
 
 class StateTranscoder(JSONTranscoder):
@@ -300,6 +324,7 @@ class OperatingModel(Application[UUID]):
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
+        transcoder.register(UUIDsShared())  # replaces the library's, by the same name
         transcoder.register(DateAsISO())
         transcoder.register(MetaAsDict())
 

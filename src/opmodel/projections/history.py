@@ -159,19 +159,36 @@ def utc_stamp(moment: datetime) -> str:
 def _refs(event: Any, ident: str, kind: str) -> set[str]:
     """Every thing an event touches, as ``kind:idhex`` (``ident`` and ``kind``: its own)."""
     refs = {f"{kind}:{ident}"}
-    for attribute, kind in (
-        ("cluster_id", "cluster"),
-        ("from_cluster_id", "cluster"),
-        ("department_id", "department"),
-        ("parent_id", "department"),
-    ):
-        value = getattr(event, attribute, None)
+    fields, concerns = _ref_fields(type(event))
+    for attribute, kind in fields:
+        value = getattr(event, attribute)
         if value is not None:
             refs.add(f"{kind}:{value.hex}")
-    for concern in getattr(event, "concerns", None) or []:
-        kind = "cluster" if concern["kind"] == "phase" else concern["kind"]
-        refs.add(f"{kind}:{concern['id']}")
+    if concerns:
+        for concern in getattr(event, "concerns", None) or []:
+            kind = "cluster" if concern["kind"] == "phase" else concern["kind"]
+            refs.add(f"{kind}:{concern['id']}")
     return refs
+
+
+#: The fields that name another thing, and the kind of thing each names.
+_REF_FIELDS = (
+    ("cluster_id", "cluster"),
+    ("from_cluster_id", "cluster"),
+    ("department_id", "department"),
+    ("parent_id", "department"),
+)
+_REF_FIELDS_OF: dict[type, tuple[tuple[tuple[str, str], ...], bool]] = {}
+
+
+def _ref_fields(event_class: type) -> tuple[tuple[tuple[str, str], ...], bool]:
+    """Which of :data:`_REF_FIELDS` an event class has, and whether it has concerns."""
+    found = _REF_FIELDS_OF.get(event_class)
+    if found is None:
+        own = set(event_names(event_class)[2])
+        found = (tuple(f for f in _REF_FIELDS if f[0] in own), "concerns" in own)
+        _REF_FIELDS_OF[event_class] = found
+    return found
 
 
 class _Names:
@@ -182,10 +199,11 @@ class _Names:
         for envelope in batch:
             event = envelope.event
             ids.add(event.originator_id.hex)
-            for attribute in ("cluster_id", "department_id", "parent_id"):
-                value = getattr(event, attribute, None)
-                if value is not None:
-                    ids.add(value.hex)
+            for attribute, _ in _ref_fields(type(event))[0]:
+                if attribute != "from_cluster_id":
+                    value = getattr(event, attribute)
+                    if value is not None:
+                        ids.add(value.hex)
         self.labels: dict[str, str] = dict(_labels_of(conn, ids))  # id hex -> its name or code
         self.new_names: list[dict[str, str]] = []
         self.new_labels: dict[str, str] = {}
