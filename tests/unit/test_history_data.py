@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, date, timedelta, timezone
 from decimal import Decimal
+from types import SimpleNamespace
 from typing import Any
 from uuid import UUID
 
@@ -19,7 +20,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from opmodel.projections.base import _json_default, dumps
+from opmodel.projections.base import _json_default, dumps, dumps_fields
 
 
 def reference(value: Any) -> str:
@@ -77,3 +78,21 @@ def test_an_event_s_fields_as_stored_in_history() -> None:
         + '","kind":"contract"}],"start":"2024-04-01","supplier":"Sopra Steria",'
         '"value":"125000000.00"}'
     )
+
+
+#: Field names an object may carry as its own (not the names of its class's attributes).
+field_names = st.text().filter(lambda name: name not in dir(SimpleNamespace()))
+
+
+@given(st.dictionaries(field_names, values, max_size=8))
+def test_an_event_s_fields_read_from_it_are_written_as_from_a_mapping(
+    fields: dict[str, Any],
+) -> None:
+    event = SimpleNamespace(**fields)
+    try:
+        expected = reference(fields)
+    except TypeError:
+        with pytest.raises(TypeError):
+            dumps_fields(event, list(fields))
+        return
+    assert dumps_fields(event, list(fields)) == expected

@@ -176,6 +176,20 @@ def dumps(value: Any) -> str:
         )
 
 
+def dumps_fields(obj: Any, names: Iterable[str]) -> str:
+    """``dumps({name: getattr(obj, name) for name in names})``, the same text, made once."""
+    try:
+        data = {}
+        for name in names:
+            item = getattr(obj, name)
+            data[name] = _with_hex_ids(item) if type(item) in _CONVERTED else item
+        return orjson.dumps(data, default=_json_default, option=orjson.OPT_SORT_KEYS).decode(
+            "utf-8"
+        )
+    except (TypeError, _NotForOrjson):
+        return dumps({name: getattr(obj, name) for name in names})
+
+
 class _NotForOrjson(Exception):
     """A value :func:`dumps` leaves to :mod:`json`."""
 

@@ -38,7 +38,7 @@ from sqlalchemy import (
 )
 
 from opmodel.errors import NotFound
-from opmodel.projections.base import AnyOperation, Envelope, Rows, dumps, event_names
+from opmodel.projections.base import AnyOperation, Envelope, Rows, dumps_fields, event_names
 from opmodel.projections.summaries import subject_kind, summarise
 
 metadata = MetaData()
@@ -130,7 +130,7 @@ class HistoryProjection:
                     f"{kind}:{me}",
                     name,
                     summarise(event, aggregate, name, me),
-                    dumps({field: getattr(event, field) for field in own}),
+                    dumps_fields(event, own),
                 )
             )
             refs.extend((ref, position) for ref in sorted(_refs(event, ident, kind)))
