@@ -56,7 +56,10 @@ class Prefetched:
         except OSError:
             size = 0
         if size >= PREFETCH_MIN_BYTES and parallel.can_fork():
-            self._forked = parallel.Forked(lambda: load(path))
+            try:
+                self._forked = parallel.Forked(lambda: load(path))
+            except OSError:  # no process to be had: the file is read here
+                self._forked = None
 
     def document(self) -> Document:
         """The parsed file: the helper's, or read here."""

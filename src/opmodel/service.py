@@ -572,12 +572,16 @@ class Service:
         inherited = self._engine
         turns = parallel.Turns()
         try:
-            with parallel.Helper(in_helper) as helper:
+            try:
+                helper = parallel.Helper(in_helper)
+            except OSError:  # no process to be had (a limit reached): all of them here
+                return self._catch_up(projections, read, progress)
+            with helper:
                 self._catch_up(mine, read, step, turns=turns)
                 result = helper.wait()
         finally:
             turns.close()
-        self._engine = inherited
+            self._engine = inherited
         if result is None:  # the helper failed: apply its read models here
             result = self._catch_up(theirs, read, None)
         total = max(applied, result)
@@ -868,8 +872,18 @@ class _Ahead:
         return self.helper is not None
 
     def start(self, events: list[Any]) -> None:
-        """Before the save: fork a helper working out its read models from ``events``."""
+        """Before the save: fork a helper working out its read models from ``events``.
+
+        Whatever stops it (no process to be had, the read models not at hand) only
+        means the read models are caught up after the save, as without it.
+        """
         self.discard()  # a unit of work run again: its events are new
+        try:
+            self._start(events)
+        except Exception:  # the save goes on without it: catch-up does the rest afterwards
+            self.discard()
+
+    def _start(self, events: list[Any]) -> None:
         service = self.service
         if not (service.parallel_min_events <= len(events) <= self.MAX_EVENTS):
             return

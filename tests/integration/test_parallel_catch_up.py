@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Connection, func, select
 
-from opmodel import parallel
+from opmodel import documents, parallel
 from opmodel import service as service_module
 from opmodel.commands import build
 from opmodel.projections import PROJECTIONS
@@ -341,3 +341,21 @@ def test_a_unit_of_work_run_again_works_its_read_models_out_again(
 
 def _write(store: Service, name: str, args: dict[str, Any]) -> None:
     store.execute([(build(name, args), make_meta())])
+
+
+def test_without_a_process_to_be_had_one_process_does_it_all(
+    sqlite_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def no_fork() -> int:
+        raise BlockingIOError(11, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(os, "fork", no_fork)
+    with Service.open(sqlite_url, write=True) as store:
+        store.parallel_min_events = 1
+        path = programme(tmp_path / "programme.yaml", 600)
+        prefetched = documents.Prefetched(path)
+        summary = store.import_file(path, document=prefetched.document)
+        assert summary["events"] == store.head()
+        incremental = read_models(store)
+        store.rebuild(list(PROJECTIONS))  # its helper cannot be forked either
+        assert read_models(store) == incremental
