@@ -13,7 +13,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager, nullcontext, suppress
+from contextlib import AbstractContextManager, contextmanager, nullcontext, suppress
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -71,6 +71,9 @@ if TYPE_CHECKING:
 #: (WAL checkpoints on SQLite) are a small share of a rebuild, small enough that
 #: memory stays flat however big the store is.
 BATCH_SIZE = 5000
+
+#: SQLite's own default: a commit that finds the WAL past this many pages checkpoints it.
+WAL_AUTOCHECKPOINT = 1000
 
 T = TypeVar("T")
 
@@ -570,13 +573,13 @@ class Service:
             return self._catch_up(theirs, read, report, turns=turns)
 
         inherited = self._engine
-        turns = parallel.Turns()
+        turns = self._turns()
         try:
             try:
                 helper = parallel.Helper(in_helper)
             except OSError:  # no process to be had (a limit reached): all of them here
                 return self._catch_up(projections, read, progress)
-            with helper:
+            with helper, self._checkpoints(turns):
                 self._catch_up(mine, read, step, turns=turns)
                 result = helper.wait()
         finally:
@@ -588,6 +591,19 @@ class Service:
         if progress is not None and total > reported:
             progress(total - reported)
         return total
+
+    def _turns(self) -> parallel.Turns:
+        """Turns at the write lock for this process and a helper (made before the fork)."""
+        return parallel.Turns(checkpointed=self._checkpointable())
+
+    def _checkpointable(self) -> bool:
+        return self.location.kind == "sqlite" and self.location.path is not None
+
+    def _checkpoints(self, turns: parallel.Turns) -> AbstractContextManager[object]:
+        """WAL checkpoints by a thread while two processes write (SQLite; else nothing)."""
+        if not turns.checkpointed or self.location.path is None:
+            return nullcontext()
+        return parallel.Checkpoints(str(self.location.path))
 
     def _reader(self, saved: Saved | None) -> Callable[[int, int], Sequence[Envelope]]:
         """Read events from the store, or from ``saved`` for the positions it holds.
@@ -640,6 +656,9 @@ class Service:
                             operations = projection.operations(conn, todo)
                             planned[projection.name] = (position, prepare(conn, operations))
             conn = conn.execution_options(opmodel_write=True)
+            quiet = turns is not None and turns.checkpointed
+            if quiet:  # a thread of the command checkpoints the WAL (parallel.Checkpoints)
+                _wal_autocheckpoint(conn, 0)
             with turns.turn() if turns is not None else nullcontext(), conn.begin():
                 for projection in projections:
                     position = tracked_position(conn, projection.name, lock=True)
@@ -652,6 +671,8 @@ class Service:
                     else:
                         run_operations(conn, projection.operations(conn, todo))
                     advance(conn, projection.name, position, last)
+            if quiet:
+                _wal_autocheckpoint(conn, WAL_AUTOCHECKPOINT)
 
     def follow(
         self,
@@ -895,7 +916,7 @@ class _Ahead:
                 return  # read models behind: caught up the usual way after the save
         self.first, self.count = head + 1, len(events)
         go_read, self.go = os.pipe()
-        self.turns = turns = parallel.Turns()
+        self.turns = turns = service._turns()
         projections = self.projections
 
         def work(_report: Callable[[int], None]) -> int:
@@ -920,8 +941,9 @@ class _Ahead:
             with suppress(BrokenPipeError):  # the helper is gone already: wait() says so
                 os.write(go, f"{saved.positions[0]} {saved.positions[-1]}\n".encode())
             rest = [p for p in PROJECTIONS.values() if p not in self.projections]
-            service._catch_up(rest, service._reader(saved), None, turns=turns)
-            applied = helper.wait() or 0
+            with service._checkpoints(turns):
+                service._catch_up(rest, service._reader(saved), None, turns=turns)
+                applied = helper.wait() or 0
         finally:
             self.discard()  # closes the pipe and the turns; the helper, if still there, ends
             service._engine = inherited
@@ -978,6 +1000,13 @@ def _apply_ahead(
                 advance(conn, projection.name, head, last)
                 applied |= 1 << n
     return applied
+
+
+def _wal_autocheckpoint(conn: Connection, pages: int) -> None:
+    """Set SQLite's automatic checkpoint on the connection (on the driver's, outside
+    any transaction SQLAlchemy would begin for it)."""
+    driver: Any = conn.connection.driver_connection
+    driver.execute(f"PRAGMA wal_autocheckpoint={int(pages)}")
 
 
 def _table_names(conn: Connection, location: StoreLocation) -> set[str]:

@@ -6,6 +6,7 @@ import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 
@@ -134,3 +135,37 @@ def test_a_discarded_fork_is_ended_and_reaped() -> None:
     assert time.monotonic() - started < 30
     assert forked.result() is None
     assert _reaped(forked.pid)
+
+
+def _write_batches(path: str, *, checkpoints: bool) -> int:
+    """The WAL's size after 20 commits of 100 KB by a writer that never checkpoints."""
+    import os
+    import sqlite3
+
+    writer = sqlite3.connect(path, isolation_level=None)
+    writer.execute("PRAGMA journal_mode=WAL")
+    writer.execute("PRAGMA wal_autocheckpoint=0")  # the writer leaves the WAL alone
+    writer.execute("CREATE TABLE t (x TEXT)")
+    thread = parallel.Checkpoints(path) if checkpoints else None
+    if thread is not None:
+        thread.__enter__()
+    try:
+        for _ in range(20):
+            writer.execute("BEGIN")
+            writer.executemany("INSERT INTO t VALUES (?)", [("x" * 500,)] * 200)
+            writer.execute("COMMIT")
+            time.sleep(2 * parallel.Checkpoints.INTERVAL)
+    finally:
+        if thread is not None:
+            thread.__exit__()
+    size = os.path.getsize(path + "-wal")
+    assert writer.execute("SELECT count(*) FROM t").fetchone() == (4000,)
+    writer.close()
+    return size
+
+
+def test_a_checkpoints_thread_keeps_the_wal_from_growing(tmp_path: Any) -> None:
+    alone = _write_batches(str(tmp_path / "alone.db"), checkpoints=False)
+    checkpointed = _write_batches(str(tmp_path / "checkpointed.db"), checkpoints=True)
+    assert alone > 2_000_000  # every page of the 2 MB written is still in the WAL
+    assert checkpointed < alone / 4  # moved into the database as it went, the WAL reused
