@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext, suppress
 from dataclasses import dataclass
 from datetime import date
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
@@ -447,16 +448,17 @@ class Service:
         except Exception as exc:
             raise _store_error(self.location, exc) from exc
 
-    def read_events(self, after: int, limit: int) -> list[Envelope]:
+    def read_events(self, after: int, limit: int, *, stored: bool = True) -> list[Envelope]:
         """Up to ``limit`` stored events after position ``after``, deserialised.
 
         Read with one plain query on the read models' connection (the rows as stored,
-        no notification object per row) and deserialised by :meth:`envelopes`.
+        no notification object per row) and deserialised by :meth:`envelopes`
+        (``stored``: as there).
         """
         columns = stored_event_columns(self.events_table())
         query = select(*columns).where(columns[0] > after).order_by(columns[0]).limit(limit)
         with self.connect() as conn, conn.begin():
-            return self.envelopes(fetch_rows(conn, query))
+            return self.envelopes(fetch_rows(conn, query), stored=stored)
 
     def envelopes(self, rows: Iterable[Sequence[Any]], *, stored: bool = True) -> list[Envelope]:
         """Stored rows ``(…, position, originator id, version, topic, state)`` as envelopes.
@@ -567,10 +569,14 @@ class Service:
                 progress(both - reported)
                 reported = both
 
+        their_read = read
+        if read == self.read_events and not any(p.reads_stored for p in theirs):
+            their_read = partial(self.read_events, stored=False)
+
         def in_helper(report: Callable[[int], None]) -> int:
             self._engine = None  # the parent's connections stay untouched (and unclosed)
             turns.reopen()
-            return self._catch_up(theirs, read, report, turns=turns)
+            return self._catch_up(theirs, their_read, report, turns=turns)
 
         inherited = self._engine
         turns = self._turns()

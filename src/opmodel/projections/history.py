@@ -14,7 +14,7 @@ can be found here.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, date, datetime
 from typing import Any, ClassVar
 
@@ -111,10 +111,10 @@ class HistoryProjection:
         refs: list[tuple[str, int]] = []
         for envelope in batch:
             event = envelope.event
-            aggregate, name, own = event_names(type(event))
+            aggregate, name, own, kind, key_of = _info(type(event))
             ident = event.originator_id.hex
-            kind = subject_kind(aggregate)
-            names.learn(event, aggregate, name, ident, kind)
+            if key_of is not None:
+                names.learn(key_of(event), ident, kind)
             me = labels.get(ident, ident[:8])
             meta = event.meta
             position = envelope.position
@@ -208,11 +208,8 @@ class _Names:
         self.new_names: list[dict[str, str]] = []
         self.new_labels: dict[str, str] = {}
 
-    def learn(self, event: Any, aggregate: str, name: str, ident: str, kind: str) -> None:
-        """Note the name a created or re-coded thing has from now on."""
-        key = _new_key(event, aggregate, name)
-        if key is None:
-            return
+    def learn(self, key: str, ident: str, kind: str) -> None:
+        """Note the name or code a thing goes by from now on."""
         self.labels[ident] = key
         # Every key a thing has had stays findable; its label is the latest.
         self.new_names.append({"kind": kind, "key": key.casefold(), "id": ident})
@@ -236,24 +233,30 @@ def _labels_of(conn: Connection, ids: set[str]) -> list[tuple[str, str]]:
     return [(ident, label) for ident, label in rows]
 
 
-def _new_key(event: Any, aggregate: str, name: str) -> str | None:
-    """The name or code a thing goes by from this event on, if the event gives one."""
-    match aggregate, name:
-        case ("Cluster", "Formed"):
-            return str(event.name)
-        case ("Department", "Registered" | "Recoded"):
-            return str(event.code)
-        case ("Contract", "Tendered" | "Awarded"):
-            return str(event.ref)
-        case ("Decision", "Proposed"):
-            return f"DEC-{event.number:04d}"
-        case ("ImportBatch", "Imported"):
-            return str(event.sha256[:12])
-        case ("DepartmentCode", "Claimed"):
-            return str(event.code)
-        case ("DecisionNumbering", "Started"):
-            return "decisions"
-    return None
+#: For the events that give a thing the name or code it goes by from then on: which.
+_KEY_OF: dict[tuple[str, str], Callable[[Any], str]] = {
+    ("Cluster", "Formed"): lambda event: str(event.name),
+    ("Department", "Registered"): lambda event: str(event.code),
+    ("Department", "Recoded"): lambda event: str(event.code),
+    ("Contract", "Tendered"): lambda event: str(event.ref),
+    ("Contract", "Awarded"): lambda event: str(event.ref),
+    ("Decision", "Proposed"): lambda event: f"DEC-{event.number:04d}",
+    ("ImportBatch", "Imported"): lambda event: str(event.sha256[:12]),
+    ("DepartmentCode", "Claimed"): lambda event: str(event.code),
+    ("DecisionNumbering", "Started"): lambda _event: "decisions",
+}
+
+_INFO: dict[type, tuple[str, str, tuple[str, ...], str, Callable[[Any], str] | None]] = {}
+
+
+def _info(event_class: type) -> tuple[str, str, tuple[str, ...], str, Callable[[Any], str] | None]:
+    """An event class's aggregate, name, own fields, subject kind and key (worked out once)."""
+    found = _INFO.get(event_class)
+    if found is None:
+        aggregate, name, own = event_names(event_class)
+        found = (aggregate, name, own, subject_kind(aggregate), _KEY_OF.get((aggregate, name)))
+        _INFO[event_class] = found
+    return found
 
 
 def _names_of(conn: Connection, kind: str, key: str) -> list[str]:
