@@ -665,20 +665,22 @@ class Service:
             quiet = turns is not None and turns.checkpointed
             if quiet:  # a thread of the command checkpoints the WAL (parallel.Checkpoints)
                 _wal_autocheckpoint(conn, 0)
-            with turns.turn() if turns is not None else nullcontext(), conn.begin():
-                for projection in projections:
-                    position = tracked_position(conn, projection.name, lock=True)
-                    todo = [e for e in batch if e.position > position]
-                    if not todo:
-                        continue
-                    plan = planned.get(projection.name)
-                    if plan is not None and plan[0] == position:
-                        run_prepared(conn, plan[1])
-                    else:
-                        run_operations(conn, projection.operations(conn, todo))
-                    advance(conn, projection.name, position, last)
-            if quiet:
-                _wal_autocheckpoint(conn, WAL_AUTOCHECKPOINT)
+            try:
+                with turns.turn() if turns is not None else nullcontext(), conn.begin():
+                    for projection in projections:
+                        position = tracked_position(conn, projection.name, lock=True)
+                        todo = [e for e in batch if e.position > position]
+                        if not todo:
+                            continue
+                        plan = planned.get(projection.name)
+                        if plan is not None and plan[0] == position:
+                            run_prepared(conn, plan[1])
+                        else:
+                            run_operations(conn, projection.operations(conn, todo))
+                        advance(conn, projection.name, position, last)
+            finally:
+                if quiet:  # the pooled connection checkpoints as usual again
+                    _wal_autocheckpoint(conn, WAL_AUTOCHECKPOINT)
 
     def follow(
         self,
@@ -891,8 +893,6 @@ class _Ahead:
         self.helper: parallel.Helper | None = None
         self.turns: parallel.Turns | None = None
         self.go: int | None = None  # the pipe telling the helper where the events went
-        self.first = 0
-        self.count = 0
 
     @property
     def started(self) -> bool:
@@ -920,20 +920,22 @@ class _Ahead:
         with service.connect() as conn:
             if any(tracked_position(conn, p.name) != head for p in PROJECTIONS.values()):
                 return  # read models behind: caught up the usual way after the save
-        self.first, self.count = head + 1, len(events)
-        go_read, self.go = os.pipe()
+        go_read, go_write = os.pipe()
+        self.go = go_write
         self.turns = turns = service._turns()
         projections = self.projections
 
         def work(_report: Callable[[int], None]) -> int:
-            os.close(self.go or -1)
+            os.close(go_write)  # so that the parent's end closing reads as the end
             service._engine = None  # the parent's connections stay untouched (and unclosed)
             turns.reopen()
             with gc_paused():
                 return _apply_ahead(service, projections, events, head, go_read, turns)
 
-        self.helper = parallel.Helper(work)
-        os.close(go_read)
+        try:
+            self.helper = parallel.Helper(work)
+        finally:
+            os.close(go_read)
 
     def finish(self, saved: Saved) -> None:
         """After the save: let the helper write, apply the rest, then whatever it left."""
@@ -997,6 +999,8 @@ def _apply_ahead(
     applied = 0
     with service.engine.connect() as conn:
         conn = conn.execution_options(opmodel_write=True)
+        if turns.checkpointed:  # the parent's thread checkpoints the WAL
+            _wal_autocheckpoint(conn, 0)
         with turns.turn(), conn.begin():
             for n, projection in enumerate(projections):
                 prepared = planned.get(projection.name)
