@@ -11,7 +11,7 @@ same checks show that one process gives the same.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -121,15 +121,7 @@ def test_a_helper_that_fails_leaves_its_read_models_to_this_process(
 ) -> None:
     imported.rebuild(list(PROJECTIONS))
     alone = read_models(imported)
-    parent = os.getpid()
-    original = Service._catch_up
-
-    def failing_in_the_helper(self: Service, projections: Any, *args: Any, **kw: Any) -> int:
-        if os.getpid() != parent:
-            raise RuntimeError("the helper broke")
-        return original(self, projections, *args, **kw)
-
-    monkeypatch.setattr(Service, "_catch_up", failing_in_the_helper)
+    _break_catch_up(monkeypatch, "the helper broke", in_helper=True)
     imported.parallel_min_events = 1
     report = imported.rebuild(list(PROJECTIONS))
     assert len(helpers) == forks(imported)
@@ -151,15 +143,7 @@ def _fail_here_then_finish(
 ) -> None:
     imported.rebuild(list(PROJECTIONS))
     alone = read_models(imported)
-    parent = os.getpid()
-    original = Service._catch_up
-
-    def failing_here(self: Service, projections: Any, *args: Any, **kw: Any) -> int:
-        if os.getpid() == parent and kw.get("turns"):
-            raise RuntimeError("this process broke")
-        return original(self, projections, *args, **kw)
-
-    monkeypatch.setattr(Service, "_catch_up", failing_here)
+    original = _break_catch_up(monkeypatch, "this process broke", in_helper=False)
     imported.parallel_min_events = 1
     with pytest.raises(RuntimeError, match="this process broke"):
         imported.rebuild(list(PROJECTIONS))
@@ -170,6 +154,23 @@ def _fail_here_then_finish(
     monkeypatch.setattr(Service, "_catch_up", original)
     imported.catch_up()
     assert read_models(imported) == alone
+
+
+def _break_catch_up(
+    monkeypatch: pytest.MonkeyPatch, message: str, *, in_helper: bool
+) -> Callable[..., int]:
+    """Make ``Service._catch_up`` fail in the helper, or here beside a helper; the original."""
+    parent = os.getpid()
+    original = Service._catch_up
+
+    def broken(self: Service, projections: Any, *args: Any, **kw: Any) -> int:
+        here = os.getpid() == parent
+        if (not here) if in_helper else (here and kw.get("turns") is not None):
+            raise RuntimeError(message)
+        return original(self, projections, *args, **kw)
+
+    monkeypatch.setattr(Service, "_catch_up", broken)
+    return original
 
 
 class _MovedMeanwhile:
