@@ -2,7 +2,7 @@
 
 This module needs only the standard library and PyYAML, so that a helper process
 can read and parse an import file while the program is still starting
-(:func:`prefetch`, ADR 0008).
+(:class:`Prefetched`, ADR 0008).
 """
 
 from __future__ import annotations

@@ -7,6 +7,9 @@ the child applies some of the read models while the parent applies the others.
 Nothing about exactly-once changes: each batch of each read model is still one
 transaction guarded by its tracking position, whichever process runs it.
 
+:class:`Forked` works one value out in a child the same way (an import file
+parsed while the program starts, :mod:`opmodel.documents`).
+
 The helper only ever speeds things up. It reports how far it has got through a
 pipe; if it fails, or dies, the parent applies its read models itself, resuming
 from their tracked positions. It never writes to the parent's stdout or stderr,
