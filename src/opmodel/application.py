@@ -169,7 +169,9 @@ class StateTranscoder(JSONTranscoder):
 
     def _transcoded_object(self, value: Any) -> dict[str, Any]:
         transcoding = self.types.get(type(value))
-        if transcoding is None:  # a float, a subclass, or no transcoding: the library's
+        # A float, a subclass of a type json writes itself (whatever is registered for
+        # it: json never asks), or no transcoding at all: the library's encoder.
+        if transcoding is None or isinstance(value, _JSON_TYPES):
             raise _Inexact
         return {"_type_": transcoding.name, "_data_": self._transcoded(transcoding.encode(value))}
 
@@ -198,6 +200,9 @@ class StateTranscoder(JSONTranscoder):
             raise _Inexact
         return value
 
+
+#: What json writes itself, subclasses included, without asking the ``default`` hook.
+_JSON_TYPES = (str, int, float, dict, list, tuple)
 
 #: What :meth:`StateTranscoder._revive` looks into (dicts, lists) or refuses (floats).
 _LOOKED_INTO = (dict, list, float)

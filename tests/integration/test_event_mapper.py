@@ -244,3 +244,30 @@ def test_dates_stay_dates() -> None:
     library, ours = transcoders()
     stored = library.encode({"day": date(2024, 2, 29)})
     assert ours.decode(stored) == {"day": date(2024, 2, 29)}
+
+
+def test_a_registered_subclass_of_a_json_type_is_written_as_json_writes_it() -> None:
+    from eventsourcing.persistence import Transcoding
+
+    class Code(str):
+        pass
+
+    class CodeAsText(Transcoding):
+        type = Code
+        name = "code"
+
+        def encode(self, obj: Code) -> str:
+            return f"code:{obj}"
+
+        def decode(self, data: str) -> Code:
+            return Code(data.removeprefix("code:"))
+
+    library, ours = transcoders()
+    library.register(CodeAsText())
+    ours.register(CodeAsText())
+    state = {"code": Code("DWP"), "when": date(2024, 8, 30)}
+    assert (
+        ours.encode(state)
+        == library.encode(state)
+        == b'{"code":"DWP","when":{"_type_":"date","_data_":"2024-08-30"}}'
+    )

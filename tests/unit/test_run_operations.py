@@ -223,3 +223,10 @@ def test_rows_for_a_statement_the_shortcut_cannot_run_go_through_sqlalchemy(
     with connection.begin():
         run_operations(connection, [(STAMP, Rows(("id",), [(1,), (2,)]))])  # Python default
     assert _tables(connection)[1] == [(1, "plain"), (2, "plain")]
+
+
+def test_no_rows_run_nothing(connection: Connection) -> None:
+    with connection.begin():
+        assert prepare(connection, [(INSERT, Rows(ROWS.columns, []))]) == []
+        run_operations(connection, [(INSERT, Rows(ROWS.columns, [])), (STAMP, {"id": 1})])
+    assert _tables(connection) == [[], [(1, "plain")]]

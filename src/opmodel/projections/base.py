@@ -306,7 +306,8 @@ def prepare(conn: Connection, operations: Iterable[AnyOperation]) -> list[Prepar
             if pending:
                 close_run()
                 pending = []
-            prepared.append(_prepare_rows(conn, statement, params, direct=direct))
+            if params.rows:  # no rows, nothing to run
+                prepared.append(_prepare_rows(conn, statement, params, direct=direct))
             continue
         # One executemany needs one statement and the same parameter names.
         if pending and (statement is not current or params.keys() != pending[0].keys()):
@@ -321,7 +322,7 @@ def prepare(conn: Connection, operations: Iterable[AnyOperation]) -> list[Prepar
 
 def _prepare_rows(conn: Connection, statement: Executable, rows: Rows, *, direct: bool) -> Prepared:
     columns = rows.columns
-    plan = _plan(conn, statement, dict.fromkeys(columns)) if direct and rows.rows else None
+    plan = _plan(conn, statement, dict.fromkeys(columns)) if direct else None
     if plan is None or plan.constants or sorted(plan.names) != sorted(columns):
         mappings = rows.mappings()
         return Prepared(statement, mappings, plan, plan.rows(mappings) if plan else [])
