@@ -623,9 +623,9 @@ class Suite:
         return [
             Figure(
                 name="rebuild_memory",
-                title="peak memory (RSS) of projections rebuild over a big store",
+                title="peak memory of projections rebuild over a big store (all its processes)",
                 subject=subject.label,
-                baseline=baseline.label + " (peak RSS, for scale)",
+                baseline=baseline.label + " (peak memory, for scale)",
                 unit="MB",
                 subject_median=big_peak,
                 baseline_median=statistics.median(peaks(baseline)),
