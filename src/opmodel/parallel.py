@@ -27,8 +27,9 @@ import signal
 import tempfile
 import threading
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import nullcontext
 from types import TracebackType
-from typing import Generic, Protocol, TypeVar
+from typing import IO, Generic, Protocol, TypeVar
 
 #: Below this many events to apply, a fork costs more than it saves.
 MIN_EVENTS = 10_000
@@ -99,16 +100,27 @@ class Turns:
         #: Whether a thread of the parent checkpoints the WAL while the two write
         #: (:class:`Checkpoints`): then their commits leave it alone. Set before the fork.
         self.checkpointed = checkpointed
-        self._file = tempfile.TemporaryFile()  # noqa: SIM115 - closed by close()
+        self._file: IO[bytes] | None = tempfile.TemporaryFile()  # noqa: SIM115 - close()
         self._fd: int | None = self._file.fileno()
 
     def reopen(self) -> None:
         """In the helper: a lock of its own on the same file."""
+        self._fd = self._own_fd()
+
+    def another(self) -> Turns:
+        """Turns for another taker in this process (a thread), excluding this one too."""
+        other = Turns.__new__(Turns)
+        other.checkpointed = self.checkpointed
+        other._file = None
+        other._fd = self._own_fd()
+        return other
+
+    def _own_fd(self) -> int | None:
         assert self._fd is not None
         try:
-            self._fd = os.open(f"/proc/self/fd/{self._fd}", os.O_RDWR)
+            return os.open(f"/proc/self/fd/{self._fd}", os.O_RDWR)
         except OSError:  # pragma: no cover - no /proc
-            self._fd = None
+            return None
 
     @contextlib.contextmanager
     def turn(self) -> Iterator[None]:
@@ -126,7 +138,11 @@ class Turns:
             fcntl.flock(fd, fcntl.LOCK_UN)
 
     def close(self) -> None:
-        self._file.close()
+        if self._file is not None:
+            self._file.close()
+        elif self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
 
 
 class Checkpoints:
@@ -143,9 +159,15 @@ class Checkpoints:
     """
 
     INTERVAL = 0.02
+    #: Past this size the thread also waits for the readers, so that the next commit
+    #: starts the WAL again from its beginning (see below).
+    WAL_LIMIT = 64 << 20
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, turns: Turns | None = None) -> None:
         self.path = path
+        # The writers' turns: a truncating checkpoint takes one, so that no frame is
+        # added while it waits for the readers of the moment to finish.
+        self._turns = turns.another() if turns is not None else None
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="opmodel-checkpoints", daemon=True)
 
@@ -156,6 +178,8 @@ class Checkpoints:
     def __exit__(self, *_: object) -> None:
         self._stop.set()
         self._thread.join()
+        if self._turns is not None:
+            self._turns.close()
 
     def _run(self) -> None:
         import sqlite3
@@ -166,11 +190,33 @@ class Checkpoints:
             return
         try:
             while not self._stop.wait(self.INTERVAL):
-                conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+                if self._mode() == "PASSIVE":
+                    conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+                    continue
+                with self._turns.turn() if self._turns is not None else nullcontext():
+                    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
         except sqlite3.Error:  # pragma: no cover - a checkpoint is only ever an optimisation
             pass
         finally:
             conn.close()
+
+    def _mode(self) -> str:
+        """PASSIVE, or TRUNCATE once the WAL is past :attr:`WAL_LIMIT`.
+
+        A passive checkpoint copies pages into the database but cannot start the
+        WAL again while a reader may still need it, and with two processes one of
+        them is nearly always reading: the file grew by everything written (10 GB
+        for a rebuild of 1,000,000 events) and its index, mapped into both
+        processes, with it. TRUNCATE waits (SQLite's busy wait) for the readers of
+        the moment to finish, then empties the file; it is run holding a writers'
+        turn, so that no new frame keeps it waiting (the readers' transactions are
+        a batch long, and none of them waits for a turn).
+        """
+        try:
+            size = os.path.getsize(self.path + "-wal")
+        except OSError:
+            return "PASSIVE"
+        return "TRUNCATE" if size > self.WAL_LIMIT else "PASSIVE"
 
 
 class Helper:

@@ -609,7 +609,7 @@ class Service:
         """WAL checkpoints by a thread while two processes write (SQLite; else nothing)."""
         if not turns.checkpointed or self.location.path is None:
             return nullcontext()
-        return parallel.Checkpoints(str(self.location.path))
+        return parallel.Checkpoints(str(self.location.path), turns)
 
     def _reader(self, saved: Saved | None) -> Callable[[int, int], Sequence[Envelope]]:
         """Read events from the store, or from ``saved`` for the positions it holds.
