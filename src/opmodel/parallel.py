@@ -219,7 +219,41 @@ class Checkpoints:
         return "TRUNCATE" if size > self.WAL_LIMIT else "PASSIVE"
 
 
-class Helper:
+class _Child:
+    """A forked child writing to this process through a pipe (its reading end here).
+
+    ``run(write_end, parent)`` runs in the child and must end it (``os._exit``).
+    """
+
+    def __init__(self, run: Callable[[int, int], None]) -> None:
+        read_end, write_end = os.pipe()
+        parent = os.getpid()
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - runs in the child, which coverage does not follow
+            os.close(read_end)
+            run(write_end, parent)
+        os.close(write_end)
+        self.pid = pid
+        self._pipe = read_end
+        self._finished = False
+
+    def _reap(self) -> int:
+        """Close the pipe and wait for the child: its exit code."""
+        os.close(self._pipe)
+        self._finished = True
+        _, status = os.waitpid(self.pid, 0)
+        return os.waitstatus_to_exitcode(status)
+
+    def _end(self, how: signal.Signals) -> None:
+        """End the child now with the signal ``how``, and reap it."""
+        if self._finished:
+            return
+        with contextlib.suppress(ProcessLookupError):  # already gone
+            os.kill(self.pid, how)
+        self._reap()
+
+
+class Helper(_Child):
     """A forked child running ``work(report)``, which returns a count.
 
     ``report(n)`` tells the parent that ``n`` more events are done; the parent reads
@@ -227,21 +261,12 @@ class Helper:
     """
 
     def __init__(self, work: Callable[[Callable[[int], None]], int]) -> None:
-        read_end, write_end = os.pipe()
-        parent = os.getpid()
-        pid = os.fork()
-        if pid == 0:  # pragma: no cover - runs in the child, which coverage does not follow
-            os.close(read_end)
-            _run_child(work, write_end, parent)
-        os.close(write_end)
-        self.pid = pid
-        self._pipe = read_end
-        os.set_blocking(read_end, False)
+        super().__init__(lambda write_end, parent: _run_child(work, write_end, parent))
+        os.set_blocking(self._pipe, False)
         self._buffer = b""
         self._done = 0
         self._result: int | None = None
         self._error: str | None = None
-        self._finished = False
 
     def done(self) -> int:
         """How many events the helper has reported done so far (without waiting)."""
@@ -253,10 +278,7 @@ class Helper:
         if not self._finished:
             os.set_blocking(self._pipe, True)
             self._read(block=True)
-            os.close(self._pipe)
-            self._finished = True
-            _, status = os.waitpid(self.pid, 0)
-            if os.waitstatus_to_exitcode(status) != 0:
+            if self._reap() != 0:
                 self._result = None
         return self._result
 
@@ -267,14 +289,9 @@ class Helper:
 
     def stop(self) -> None:
         """End the helper now (the parent is failing): its open batch rolls back."""
-        if self._finished:
-            return
-        with contextlib.suppress(ProcessLookupError):  # already gone
-            os.kill(self.pid, signal.SIGTERM)
-        os.close(self._pipe)
-        self._finished = True
-        os.waitpid(self.pid, 0)
-        self._result = None
+        if not self._finished:
+            self._end(signal.SIGTERM)
+            self._result = None
 
     def __enter__(self) -> Helper:
         return self
@@ -307,7 +324,7 @@ class Helper:
                     self._error = value
 
 
-class Forked(Generic[T]):
+class Forked(_Child, Generic[T]):
     """A value worked out by a forked child while this process goes on.
 
     The child computes, pickles the value into a pipe and ends; :meth:`result`
@@ -316,16 +333,7 @@ class Forked(Generic[T]):
     """
 
     def __init__(self, compute: Callable[[], T]) -> None:
-        read_end, write_end = os.pipe()
-        parent = os.getpid()
-        pid = os.fork()
-        if pid == 0:  # pragma: no cover - runs in the child
-            os.close(read_end)
-            _run_forked(compute, write_end, parent)
-        os.close(write_end)
-        self.pid = pid
-        self._pipe = read_end
-        self._finished = False
+        super().__init__(lambda write_end, parent: _run_forked(compute, write_end, parent))
 
     def result(self) -> T | None:
         """The child's value (waiting for it), or None if it has none."""
@@ -334,23 +342,14 @@ class Forked(Generic[T]):
         chunks = []
         while chunk := os.read(self._pipe, 1 << 20):
             chunks.append(chunk)
-        os.close(self._pipe)
-        self._finished = True
-        _, status = os.waitpid(self.pid, 0)
-        if os.waitstatus_to_exitcode(status) != 0 or not chunks:
+        if self._reap() != 0 or not chunks:
             return None
         value: T = pickle.loads(b"".join(chunks))
         return value
 
     def discard(self) -> None:
         """End the child now; its value is not wanted."""
-        if self._finished:
-            return
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(self.pid, signal.SIGKILL)
-        os.close(self._pipe)
-        self._finished = True
-        os.waitpid(self.pid, 0)
+        self._end(signal.SIGKILL)
 
 
 def _run_forked(
@@ -359,9 +358,7 @@ def _run_forked(
     _die_with_parent(parent)
     code = 1
     try:
-        data = memoryview(pickle.dumps(compute(), protocol=pickle.HIGHEST_PROTOCOL))
-        while data:
-            data = data[os.write(write_end, data) :]
+        _write_all(write_end, pickle.dumps(compute(), protocol=pickle.HIGHEST_PROTOCOL))
         code = 0
     except BaseException:
         pass
@@ -375,9 +372,7 @@ def _run_child(
     _die_with_parent(parent)
 
     def say(line: str) -> None:
-        data = (line.replace("\n", " ") + "\n").encode("utf-8")
-        while data:
-            data = data[os.write(write_end, data) :]
+        _write_all(write_end, (line.replace("\n", " ") + "\n").encode("utf-8"))
 
     def report(n: int) -> None:
         if os.getppid() != parent:  # the parent is gone: nobody waits for the rest
@@ -393,6 +388,12 @@ def _run_child(
             say(f"error {type(exc).__name__}: {exc}")
     finally:
         os._exit(code)
+
+
+def _write_all(fd: int, data: bytes) -> None:  # pragma: no cover - runs in the child
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
 
 
 def _die_with_parent(parent: int) -> None:  # pragma: no cover - runs in the child

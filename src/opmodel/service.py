@@ -574,8 +574,7 @@ class Service:
             their_read = partial(self.read_events, stored=False)
 
         def in_helper(report: Callable[[int], None]) -> int:
-            self._engine = None  # the parent's connections stay untouched (and unclosed)
-            turns.reopen()
+            self._become_helper(turns)
             return self._catch_up(theirs, their_read, report, turns=turns)
 
         inherited = self._engine
@@ -597,6 +596,14 @@ class Service:
         if progress is not None and total > reported:
             progress(total - reported)
         return total
+
+    def _become_helper(self, turns: parallel.Turns) -> None:
+        """In a forked helper: connections and a turn of its own.
+
+        The parent's connections stay untouched, and are never closed here.
+        """
+        self._engine = None
+        turns.reopen()
 
     def _turns(self) -> parallel.Turns:
         """Turns at the write lock for this process and a helper (made before the fork)."""
@@ -927,8 +934,7 @@ class _Ahead:
 
         def work(_report: Callable[[int], None]) -> int:
             os.close(go_write)  # so that the parent's end closing reads as the end
-            service._engine = None  # the parent's connections stay untouched (and unclosed)
-            turns.reopen()
+            service._become_helper(turns)
             with gc_paused():
                 return _apply_ahead(service, projections, events, head, go_read, turns)
 
