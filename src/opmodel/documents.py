@@ -101,8 +101,8 @@ def _load_yaml(raw: bytes) -> Any:
     """The document exactly as ``yaml.load(raw, Loader=_loader())`` gives it, only faster.
 
     Most documents take the fast path (:func:`_fast_yaml`). What it leaves
-    (explicit tags, recursive aliases, collections as keys, nesting deeper
-    than Python's recursion limit, and whatever PyYAML's composer or
+    (explicit tags, ``<<`` merge keys, recursive aliases, collections as keys,
+    nesting deeper than Python's recursion limit, and whatever PyYAML's composer or
     constructor would reject, including a constructor's ``ValueError`` for a
     plain ``0x_``) is loaded again by PyYAML's own loader, so such documents
     get PyYAML's value or PyYAML's error, unchanged. A libyaml syntax error
@@ -182,7 +182,6 @@ def _fast_yaml() -> Callable[[bytes], Any] | None:
     constructors = loader.yaml_constructors
     constructor = SafeConstructor()
     text, merge, equals = (f"tag:yaml.org,2002:{name}" for name in ("str", "merge", "value"))
-    merge_key = object()
 
     def resolve(value: str) -> str:
         """The tag of a plain scalar, as ``Resolver.resolve`` finds it."""
@@ -234,8 +233,7 @@ def _fast_yaml() -> Callable[[bytes], Any] | None:
         return container
 
     def fill_mapping(get: Callable[[], Any], mapping: dict[Any, Any], anchors: _Anchors) -> None:
-        """Keys and values up to the mapping's end; ``<<`` merges as ``flatten_mapping``."""
-        merged: list[dict[Any, Any]] = []
+        """Keys and values up to the mapping's end."""
         while True:
             event = get()
             if event.__class__ is ScalarEvent and event.tag is None and event.anchor is None:
@@ -243,8 +241,11 @@ def _fast_yaml() -> Callable[[bytes], Any] | None:
                 if event.implicit[0] and key[:1] in resolvers:
                     tag = resolve(key)
                     if tag == merge:
-                        key = merge_key
-                    elif tag != equals:  # ``=`` as a key is the text "="
+                        # ``<<`` merges: how keys from several merged mappings combine
+                        # (which wins, in what order) has changed between PyYAML
+                        # releases; PyYAML's own loader gives what it gives.
+                        raise _NotFastYaml
+                    if tag != equals:  # ``=`` as a key is the text "="
                         key = construct(tag, key)
             elif event.__class__ is MappingEndEvent:
                 break
@@ -259,21 +260,7 @@ def _fast_yaml() -> Callable[[bytes], Any] | None:
                     value = construct(resolve(value), value)
             else:
                 value = node(get, event, anchors)
-            if key is not merge_key:
-                mapping[key] = value
-            elif value.__class__ is dict:
-                merged.append(value)
-            elif value.__class__ is list and all(item.__class__ is dict for item in value):
-                merged.extend(reversed(value))
-            else:
-                raise _NotFastYaml  # merging something that is not a mapping
-        if merged:
-            # Merged keys come first and the mapping's own keys win, as PyYAML orders them.
-            own = dict(mapping)
-            mapping.clear()
-            for source in merged:
-                mapping.update(source)
-            mapping.update(own)
+            mapping[key] = value
 
     def fill_sequence(get: Callable[[], Any], sequence: list[Any], anchors: _Anchors) -> None:
         """Items up to the sequence's end."""
