@@ -1,46 +1,41 @@
-"""Read models brought up to date on two cores: a forked helper process (ADR 0008).
+"""Read models brought up to date on two cores: a forked helper process (ADR 0008, 0009).
 
-The read models are independent of one another: each has its own tables and its
-own tracking row, moved in the same transaction as its rows. When many events
-are to be applied (an import, a rebuild), :class:`Helper` forks the process and
-the child applies some of the read models while the parent applies the others.
-Nothing about exactly-once changes: each batch of each read model is still one
-transaction guarded by its tracking position, whichever process runs it.
+When many events are to be applied (an import, a rebuild), :class:`Helper` forks
+the process; the parent and the child take alternate batches (:func:`spans`),
+each reading and planning its next batch while the other writes one, and write
+them in position order, passing a :class:`Baton` on after each. Nothing about
+exactly-once changes: each batch of each read model is still one transaction
+guarded by its tracking position, whichever process runs it.
 
 :class:`Forked` works one value out in a child the same way (an import file
 parsed while the program starts, :mod:`opmodel.documents`).
 
-The helper only ever speeds things up. It reports how far it has got through a
-pipe; if it fails, or dies, the parent applies its read models itself, resuming
-from their tracked positions. It never writes to the parent's stdout or stderr,
-never uses a connection the parent opened (it makes its own), and leaves with
-``os._exit`` so that nothing the parent owns is flushed or closed twice.
+The helper only ever speeds things up. If it fails, or dies, its end of the
+baton closes, and the parent applies what is left itself, resuming from the
+tracked positions. It never writes to the parent's stdout or stderr, never uses
+a connection the parent opened (it makes its own), and leaves with ``os._exit``
+so that nothing the parent owns is flushed or closed twice.
 """
 
 from __future__ import annotations
 
 import contextlib
+import itertools
 import os
 import pickle
-import select
 import signal
+import struct
 import tempfile
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from contextlib import nullcontext
 from types import TracebackType
-from typing import IO, Generic, Protocol, TypeVar
+from typing import IO, Generic, TypeVar
 
 #: Below this many events to apply, a fork costs more than it saves.
 MIN_EVENTS = 10_000
 
 
-class Weighed(Protocol):
-    @property
-    def cost(self) -> int: ...
-
-
-W = TypeVar("W", bound=Weighed)
 T = TypeVar("T")
 
 
@@ -62,26 +57,87 @@ def can_fork() -> bool:
     return hasattr(os, "fork") and threading.active_count() == 1 and cores() >= 2
 
 
-def split(items: Sequence[W]) -> tuple[list[W], list[W]]:
-    """Two groups of about equal cost, the costliest item in the second (the helper's).
+def spans(start: int, end: int, size: int) -> list[tuple[int, int]]:
+    """Batches of the positions after ``start`` up to ``end``, as ``(after, last)`` pairs,
+    for two processes that take turns writing them (:class:`Baton`).
 
-    Greedy: each item, costliest first, goes to the lighter group. The first group
-    is never empty when there are at least two items.
+    Each is ``size`` long but the first, half as long: its writer then has it written
+    by the time the other has read and planned the second, so neither waits at the
+    start (planning a batch takes longer than writing it).
     """
-    ordered = sorted(items, key=lambda item: -item.cost)
-    mine: list[W] = []
-    helpers: list[W] = []
-    for item in ordered:
-        if not helpers:
-            helpers.append(item)
-        elif sum(i.cost for i in mine) <= sum(i.cost for i in helpers):
-            mine.append(item)
-        else:
-            helpers.append(item)
-    order = {id(item): n for n, item in enumerate(items)}
-    mine.sort(key=lambda item: order[id(item)])
-    helpers.sort(key=lambda item: order[id(item)])
-    return mine, helpers
+    if start >= end:
+        return []
+    bounds = [start, min(start + max(size // 2, 1), end)]
+    while bounds[-1] < end:
+        bounds.append(min(bounds[-1] + size, end))
+    return list(itertools.pairwise(bounds))
+
+
+class Baton:
+    """Two processes writing batches in turn: each waits for the other's before its next.
+
+    Made before the fork (a pipe each way); after it, each process calls :meth:`hold`
+    and keeps its own ends. :meth:`pass_on` says "I have written batch N (of so many
+    events)"; :meth:`wait_for` waits until the other process has said so of a batch.
+    If the other process ends (done, failed or killed) or gives up, its ends close and
+    :meth:`wait_for` says it will not come.
+    """
+
+    _MESSAGE = struct.Struct("<qq")  # batch number, events
+
+    def __init__(self) -> None:
+        self._to_child = os.pipe()
+        self._to_parent = os.pipe()
+        self._open = {*self._to_child, *self._to_parent}
+        self._in: int | None = None
+        self._out: int | None = None
+
+    def hold(self, *, child: bool) -> None:
+        """Keep this process's ends (reading what the other sends, sending to it)."""
+        mine = (self._to_child[0], self._to_parent[1])
+        theirs = (self._to_parent[0], self._to_child[1])
+        if not child:
+            mine, theirs = theirs, mine
+        for fd in theirs:
+            self._close(fd)
+        self._in, self._out = mine
+
+    def pass_on(self, batch: int, events: int) -> None:
+        """Tell the other process that ``batch`` (``events`` events) is written."""
+        assert self._out is not None
+        with contextlib.suppress(BrokenPipeError):  # it is gone: nobody waits for this
+            _write_all(self._out, self._MESSAGE.pack(batch, events))
+
+    def wait_for(self, batch: int, heard: Callable[[int], None] | None = None) -> bool:
+        """Wait until the other process has written ``batch``; False if it never will.
+
+        ``heard(events)`` is told of every batch it reports written meanwhile.
+        """
+        assert self._in is not None
+        size = self._MESSAGE.size
+        while True:
+            data = b""
+            while len(data) < size:
+                chunk = os.read(self._in, size - len(data))
+                if not chunk:  # the other process has ended or given up
+                    return False
+                data += chunk
+            number, events = self._MESSAGE.unpack(data)
+            if heard is not None:
+                heard(events)
+            if number >= batch:
+                return True
+
+    def close(self) -> None:
+        """Close this process's ends (the other one's :meth:`wait_for` then returns False)."""
+        for fd in list(self._open):
+            self._close(fd)
+        self._in = self._out = None
+
+    def _close(self, fd: int) -> None:
+        if fd in self._open:
+            self._open.discard(fd)
+            os.close(fd)
 
 
 class Turns:
@@ -254,30 +310,30 @@ class _Child:
 
 
 class Helper(_Child):
-    """A forked child running ``work(report)``, which returns a count.
+    """A forked child running ``work()``, which returns a count.
 
-    ``report(n)`` tells the parent that ``n`` more events are done; the parent reads
-    that with :meth:`done`, and the final count with :meth:`wait`.
+    :meth:`wait` gives the count, once the child has ended; ``None`` if it failed or
+    died (:attr:`error` says what it raised). As a context manager, the child is
+    ended at once if the block fails, and waited for if it does not.
     """
 
-    def __init__(self, work: Callable[[Callable[[int], None]], int]) -> None:
+    def __init__(self, work: Callable[[], int]) -> None:
         super().__init__(lambda write_end, parent: _run_child(work, write_end, parent))
-        os.set_blocking(self._pipe, False)
-        self._buffer = b""
-        self._done = 0
         self._result: int | None = None
         self._error: str | None = None
-
-    def done(self) -> int:
-        """How many events the helper has reported done so far (without waiting)."""
-        self._read(block=False)
-        return self._done
 
     def wait(self) -> int | None:
         """Wait for the helper to end: its count, or None if it failed or died."""
         if not self._finished:
-            os.set_blocking(self._pipe, True)
-            self._read(block=True)
+            lines = []
+            while chunk := os.read(self._pipe, 65536):
+                lines.append(chunk)
+            for line in b"".join(lines).decode("utf-8", "replace").splitlines():
+                kind, _, value = line.partition(" ")
+                if kind == "result":
+                    self._result = int(value)
+                elif kind == "error":
+                    self._error = value
             if self._reap() != 0:
                 self._result = None
         return self._result
@@ -301,27 +357,8 @@ class Helper(_Child):
     ) -> None:
         if kind is not None:
             self.stop()
-
-    def _read(self, *, block: bool) -> None:
-        while not self._finished:
-            if block:
-                select.select([self._pipe], [], [])
-            try:
-                chunk = os.read(self._pipe, 65536)
-            except BlockingIOError:
-                return
-            if not chunk:  # the child closed its end: it has finished
-                return
-            self._buffer += chunk
-            *lines, self._buffer = self._buffer.split(b"\n")
-            for line in lines:
-                kind, _, value = line.decode("utf-8", "replace").partition(" ")
-                if kind == "done":
-                    self._done += int(value)
-                elif kind == "result":
-                    self._result = int(value)
-                elif kind == "error":
-                    self._error = value
+        else:
+            self.wait()
 
 
 class Forked(_Child, Generic[T]):
@@ -367,21 +404,16 @@ def _run_forked(
 
 
 def _run_child(
-    work: Callable[[Callable[[int], None]], int], write_end: int, parent: int
+    work: Callable[[], int], write_end: int, parent: int
 ) -> None:  # pragma: no cover - runs in the child
     _die_with_parent(parent)
 
     def say(line: str) -> None:
         _write_all(write_end, (line.replace("\n", " ") + "\n").encode("utf-8"))
 
-    def report(n: int) -> None:
-        if os.getppid() != parent:  # the parent is gone: nobody waits for the rest
-            os._exit(1)
-        say(f"done {n}")
-
     code = 1
     try:
-        say(f"result {work(report)}")
+        say(f"result {work()}")
         code = 0
     except BaseException as exc:  # everything is reported, then the child ends
         with contextlib.suppress(BaseException):  # if it cannot be, the exit code tells
@@ -390,7 +422,7 @@ def _run_child(
         os._exit(code)
 
 
-def _write_all(fd: int, data: bytes) -> None:  # pragma: no cover - runs in the child
+def _write_all(fd: int, data: bytes) -> None:
     view = memoryview(data)
     while view:
         view = view[os.write(fd, view) :]

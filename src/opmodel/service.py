@@ -16,7 +16,6 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext, suppress
 from dataclasses import dataclass
 from datetime import date
-from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
@@ -36,6 +35,7 @@ from opmodel.errors import (
 from opmodel.projections import PROJECTIONS, Projection
 from opmodel.projections.base import (
     Envelope,
+    Planned,
     Prepared,
     StoredRow,
     advance,
@@ -43,6 +43,7 @@ from opmodel.projections.base import (
     fetch_rows,
     gc_paused,
     lacks_columns,
+    moved,
     prepare,
     projection_tracking,
     run_operations,
@@ -503,22 +504,35 @@ class Service:
 
         ``just_saved`` is what this process has just written: those events are taken
         as the save returned them instead of being read back and deserialised. When
-        many events are to be applied, a helper process applies some of the read
-        models meanwhile (:mod:`opmodel.parallel`, ADR 0008).
+        many events are to be applied, a helper process applies every other batch
+        (:mod:`opmodel.parallel`, ADR 0009).
         """
+        with gc_paused():  # a batch's objects go as it ends; its few cycles can wait
+            return self._catch_up_all(names, progress, just_saved)
+
+    def _catch_up_all(
+        self,
+        names: Sequence[str] | None,
+        progress: Callable[[int], None] | None,
+        just_saved: Saved | None,
+    ) -> int:
         projections = [PROJECTIONS[n] for n in (names or list(PROJECTIONS))]
         read = self._reader(just_saved)
-        if len(projections) > 1 and parallel.can_fork():
+        if parallel.can_fork():
             saved_head = just_saved.head if just_saved is not None else None
             head = saved_head if saved_head is not None else self.head()
             with self.connect() as conn:
-                start = min(tracked_position(conn, p.name) for p in projections)
-            if head - start >= self.parallel_min_events:
-                return self._catch_up_on_two_cores(projections, read, progress)
+                starts = {p.name: tracked_position(conn, p.name) for p in projections}
+            start = min(starts.values())
+            if head - start >= self.parallel_min_events and head - start > self.batch_size:
+                return self._catch_up_on_two_cores(projections, read, progress, starts, head)
         return self._catch_up(projections, read, progress)
 
     #: How many events to apply make catch-up use a helper process (tests lower it).
     parallel_min_events = parallel.MIN_EVENTS
+
+    #: Events read and applied per read-model transaction (tests lower it).
+    batch_size = BATCH_SIZE
 
     def _catch_up(
         self,
@@ -534,9 +548,8 @@ class Service:
             try:
                 with self.connect() as conn:
                     start = min(tracked_position(conn, p.name) for p in projections)
-                for batch in batches(read, start, BATCH_SIZE):
-                    with gc_paused():
-                        self._apply(projections, batch, turns=turns)
+                for batch in batches(read, start, self.batch_size):
+                    self._apply(projections, batch, turns=turns)
                     applied += len(batch)
                     if progress is not None:
                         progress(len(batch))
@@ -550,52 +563,119 @@ class Service:
         projections: Sequence[Projection],
         read: Callable[[int, int], Sequence[Envelope]],
         progress: Callable[[int], None] | None,
+        starts: dict[str, int],
+        head: int,
     ) -> int:
-        """Catch up with a forked helper applying part of the read models meanwhile.
+        """Catch up with a forked helper, the two applying every other batch (ADR 0009).
 
-        Each process works out a batch's rows before it takes the write lock, so the
-        two compute side by side and only their writes take turns. If the helper
-        fails, this process applies its read models too, from where they stopped.
+        The positions up to ``head`` are cut into batches (:func:`parallel.spans`):
+        this process applies the even ones, the helper the odd ones. Each reads,
+        deserialises and plans a batch while the other writes one, then waits for
+        the batch before it to be written, and writes its own (every read model's
+        rows and tracking row in one transaction, as always). Whatever is left
+        afterwards (a helper that failed, events saved meanwhile) is caught up here,
+        from where the read models stopped.
         """
-        mine, theirs = parallel.split(projections)
-        reported = 0
-        applied = 0
+        spans = parallel.spans(min(starts.values()), head, self.batch_size)
+        written = 0
 
-        def step(n: int) -> None:
-            nonlocal reported, applied
-            applied += n
-            both = min(applied, helper.done())
-            if progress is not None and both > reported:
-                progress(both - reported)
-                reported = both
+        def step(events: int) -> None:
+            nonlocal written
+            written += events
+            if progress is not None:
+                progress(events)
 
-        their_read = read
-        if read == self.read_events and not any(p.reads_stored for p in theirs):
-            their_read = partial(self.read_events, stored=False)
-
-        def in_helper(report: Callable[[int], None]) -> int:
+        def in_helper() -> int:
             self._become_helper(turns)
-            return self._catch_up(theirs, their_read, report, turns=turns)
+            baton.hold(child=True)
+            return self._in_turn(projections, read, starts, spans, 1, baton, turns)
 
         inherited = self._engine
         turns = self._turns()
+        baton = parallel.Baton()
         try:
             try:
                 helper = parallel.Helper(in_helper)
-            except OSError:  # no process to be had (a limit reached): all of them here
+            except OSError:  # no process to be had (a limit reached): all of it here
                 return self._catch_up(projections, read, progress)
-            with helper, self._checkpoints(turns):
-                self._catch_up(mine, read, step, turns=turns)
-                result = helper.wait()
+            baton.hold(child=False)
+            with helper:  # ended if this process fails; else reaped once it has ended
+                try:
+                    with self._checkpoints(turns):
+                        self._in_turn(projections, read, starts, spans, 0, baton, turns, step)
+                        if len(spans) % 2 == 0:  # the last batch is the helper's
+                            baton.wait_for(len(spans) - 1, step)
+                except ConcurrentChange:
+                    pass  # another process applied a batch first: caught up below from there
+                baton.close()  # the helper, if still waiting for a batch, stops
+                # While the helper ends: whatever is left (a helper that failed, events
+                # saved meanwhile), from where the read models stopped.
+                return written + self._catch_up(projections, read, progress)
         finally:
+            baton.close()
             turns.close()
             self._engine = inherited
-        if result is None:  # the helper failed: apply its read models here
-            result = self._catch_up(theirs, read, None)
-        total = max(applied, result)
-        if progress is not None and total > reported:
-            progress(total - reported)
-        return total
+
+    def _in_turn(
+        self,
+        projections: Sequence[Projection],
+        read: Callable[[int, int], Sequence[Envelope]],
+        starts: dict[str, int],
+        spans: Sequence[tuple[int, int]],
+        first: int,
+        baton: parallel.Baton,
+        turns: parallel.Turns,
+        written: Callable[[int], None] | None = None,
+    ) -> int:
+        """Apply batches ``first``, ``first + 2``, … of ``spans``, each after the one before it.
+
+        ``written(events)`` is told of every batch written, by either process. Stops
+        early, leaving the rest, if the other process stops. Returns the events applied.
+        """
+        applied = 0
+        for number in range(first, len(spans), 2):
+            low, high = spans[number]
+            batch = [e for e in read(low, high - low) if e.position <= high]
+            plans = self._plan(projections, batch, starts, low, high)
+            if number > 0 and not baton.wait_for(number - 1, written):
+                return applied  # the other process stopped: the rest is left
+            with self._writing(turns) as conn:
+                for projection, position, planned, ready in plans:
+                    if tracked_position(conn, projection.name, lock=True) != position:
+                        raise moved(projection.name, position, high)
+                    rest = prepare(conn, planned.finish(conn)) if planned.finish else []
+                    run_prepared(conn, ready)
+                    run_prepared(conn, rest)
+                    advance(conn, projection.name, position, high)
+            baton.pass_on(number, len(batch))
+            applied += len(batch)
+            if written is not None:
+                written(len(batch))
+        return applied
+
+    def _plan(
+        self,
+        projections: Sequence[Projection],
+        batch: Sequence[Envelope],
+        starts: dict[str, int],
+        low: int,
+        high: int,
+    ) -> list[tuple[Projection, int, Planned, list[Prepared]]]:
+        """Each read model's plan for the batch of positions ``(low, high]``.
+
+        A read model is planned from the position it will be at by the time the batch
+        before is written (``low``, or further if it started further); the part of the
+        plan that needs nothing of its tables is compiled now.
+        """
+        plans = []
+        with self.engine.connect() as conn:  # for the dialect and compiling: nothing is read
+            for projection in projections:
+                position = max(starts[projection.name], low)
+                if position >= high:
+                    continue
+                planned = projection.plan([e for e in batch if e.position > position])
+                plans.append((projection, position, planned, prepare(conn, planned.ready)))
+        return plans
 
     def _become_helper(self, turns: parallel.Turns) -> None:
         """In a forked helper: connections and a turn of its own.
@@ -617,6 +697,21 @@ class Service:
         if not turns.checkpointed or self.location.path is None:
             return nullcontext()
         return parallel.Checkpoints(str(self.location.path), turns)
+
+    @contextmanager
+    def _writing(self, turns: parallel.Turns | None) -> Iterator[Connection]:
+        """A write transaction on a read-model connection, in this process's turn if any."""
+        with self.engine.connect() as conn:
+            conn = conn.execution_options(opmodel_write=True)
+            quiet = turns is not None and turns.checkpointed
+            if quiet:  # a thread of the command checkpoints the WAL (parallel.Checkpoints)
+                _wal_autocheckpoint(conn, 0)
+            try:
+                with turns.turn() if turns is not None else nullcontext(), conn.begin():
+                    yield conn
+            finally:
+                if quiet:  # the pooled connection checkpoints as usual again
+                    _wal_autocheckpoint(conn, WAL_AUTOCHECKPOINT)
 
     def _reader(self, saved: Saved | None) -> Callable[[int, int], Sequence[Envelope]]:
         """Read events from the store, or from ``saved`` for the positions it holds.
@@ -658,36 +753,27 @@ class Service:
         The write itself waits for this process's turn.
         """
         last = batch[-1].position
-        with self.engine.connect() as conn:
-            planned: dict[str, tuple[int, list[Prepared]]] = {}
-            if turns is not None:
-                with conn.begin():
-                    for projection in projections:
-                        position = tracked_position(conn, projection.name)
-                        todo = [e for e in batch if e.position > position]
-                        if todo:
-                            operations = projection.operations(conn, todo)
-                            planned[projection.name] = (position, prepare(conn, operations))
-            conn = conn.execution_options(opmodel_write=True)
-            quiet = turns is not None and turns.checkpointed
-            if quiet:  # a thread of the command checkpoints the WAL (parallel.Checkpoints)
-                _wal_autocheckpoint(conn, 0)
-            try:
-                with turns.turn() if turns is not None else nullcontext(), conn.begin():
-                    for projection in projections:
-                        position = tracked_position(conn, projection.name, lock=True)
-                        todo = [e for e in batch if e.position > position]
-                        if not todo:
-                            continue
-                        plan = planned.get(projection.name)
-                        if plan is not None and plan[0] == position:
-                            run_prepared(conn, plan[1])
-                        else:
-                            run_operations(conn, projection.operations(conn, todo))
-                        advance(conn, projection.name, position, last)
-            finally:
-                if quiet:  # the pooled connection checkpoints as usual again
-                    _wal_autocheckpoint(conn, WAL_AUTOCHECKPOINT)
+        planned: dict[str, tuple[int, list[Prepared]]] = {}
+        if turns is not None:
+            with self.engine.connect() as conn, conn.begin():
+                for projection in projections:
+                    position = tracked_position(conn, projection.name)
+                    todo = [e for e in batch if e.position > position]
+                    if todo:
+                        operations = projection.operations(conn, todo)
+                        planned[projection.name] = (position, prepare(conn, operations))
+        with self._writing(turns) as conn:
+            for projection in projections:
+                position = tracked_position(conn, projection.name, lock=True)
+                todo = [e for e in batch if e.position > position]
+                if not todo:
+                    continue
+                plan = planned.get(projection.name)
+                if plan is not None and plan[0] == position:
+                    run_prepared(conn, plan[1])
+                else:
+                    run_operations(conn, projection.operations(conn, todo))
+                advance(conn, projection.name, position, last)
 
     def follow(
         self,
@@ -763,18 +849,7 @@ class Service:
     ) -> dict[str, Any]:
         """Drop the named read models and apply every event again from position 1."""
         started = time.perf_counter()
-        with self.engine.connect() as conn:
-            conn = conn.execution_options(opmodel_write=True)
-            with conn.begin():
-                for name in names:
-                    metadata = PROJECTIONS[name].metadata
-                    metadata.drop_all(conn)
-                    metadata.create_all(conn)
-                    conn.execute(
-                        projection_tracking.update()
-                        .where(projection_tracking.c.name == name)
-                        .values(position=0)
-                    )
+        self._reset(names)
         events = self.catch_up(names, progress=progress)
         seconds = time.perf_counter() - started
         return {
@@ -784,6 +859,19 @@ class Service:
             "seconds": round(seconds, 3),
             "events_per_second": round(events / seconds) if seconds else 0,
         }
+
+    def _reset(self, names: Sequence[str]) -> None:
+        """Empty the named read models (their tables made anew) and set them back to 0."""
+        with self._writing(None) as conn:
+            for name in names:
+                metadata = PROJECTIONS[name].metadata
+                metadata.drop_all(conn)
+                metadata.create_all(conn)
+                conn.execute(
+                    projection_tracking.update()
+                    .where(projection_tracking.c.name == name)
+                    .values(position=0)
+                )
 
     def status(self) -> list[dict[str, Any]]:
         """Each read model's position against the store's head."""
@@ -932,7 +1020,7 @@ class _Ahead:
         self.turns = turns = service._turns()
         projections = self.projections
 
-        def work(_report: Callable[[int], None]) -> int:
+        def work() -> int:
             os.close(go_write)  # so that the parent's end closing reads as the end
             service._become_helper(turns)
             with gc_paused():
@@ -1003,18 +1091,14 @@ def _apply_ahead(
     if message.split() != [str(head + 1).encode(), str(last).encode()]:
         return 0  # the events got other positions (another writer got in first)
     applied = 0
-    with service.engine.connect() as conn:
-        conn = conn.execution_options(opmodel_write=True)
-        if turns.checkpointed:  # the parent's thread checkpoints the WAL
-            _wal_autocheckpoint(conn, 0)
-        with turns.turn(), conn.begin():
-            for n, projection in enumerate(projections):
-                prepared = planned.get(projection.name)
-                if prepared is None or tracked_position(conn, projection.name, lock=True) != head:
-                    continue
-                run_prepared(conn, prepared)
-                advance(conn, projection.name, head, last)
-                applied |= 1 << n
+    with service._writing(turns) as conn:
+        for n, projection in enumerate(projections):
+            prepared = planned.get(projection.name)
+            if prepared is None or tracked_position(conn, projection.name, lock=True) != head:
+                continue
+            run_prepared(conn, prepared)
+            advance(conn, projection.name, head, last)
+            applied |= 1 << n
     return applied
 
 

@@ -1,11 +1,12 @@
-"""Read models brought up to date on two cores (ADR 0008), on a SQLite file and PostgreSQL.
+"""Read models brought up to date on two cores (ADR 0008, 0009), on SQLite and PostgreSQL.
 
-A helper process applies part of the read models while this process applies the
-rest. Whatever the split, the read models must end up exactly as one process
-makes them, each event applied once, and a helper that fails must cost nothing
-but time. On PostgreSQL, eventsourcing's connection pool runs threads of its own,
-so no helper is forked there (a fork beside other threads is not safe) and the
-same checks show that one process gives the same.
+A helper process applies every other batch while this process applies the rest,
+the two taking turns to write them. However they share the work, the read models
+must end up exactly as one process makes them, each event applied once, and a
+helper that fails must cost nothing but time. On PostgreSQL, eventsourcing's
+connection pool runs threads of its own, so no helper is forked there (a fork
+beside other threads is not safe) and the same checks show that one process
+gives the same.
 """
 
 from __future__ import annotations
@@ -29,6 +30,9 @@ from opmodel.service import Service, make_meta
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
 
 ONE_PROCESS = 10**9
+
+#: Batches small enough that the 1,801 events of the fixture make eight of them.
+SMALL_BATCHES = 250
 
 
 def programme(path: Path, departments: int) -> Path:
@@ -75,6 +79,12 @@ def forks(service: Service) -> int:
     return 1 if service.location.kind == "sqlite" else 0
 
 
+def on_two_cores(store: Service) -> None:
+    """Have ``store`` catch up on two cores, in many small batches."""
+    store.parallel_min_events = 1
+    store.batch_size = SMALL_BATCHES
+
+
 @pytest.fixture
 def imported(store_url: str, tmp_path: Path) -> Iterator[Service]:
     """A store holding an import of 1,801 events, read models applied by one process."""
@@ -91,20 +101,96 @@ def test_a_rebuild_on_two_cores_gives_what_one_process_gives(
     alone = read_models(imported)
     assert helpers == []
 
-    imported.parallel_min_events = 1
+    on_two_cores(imported)
     steps: list[int] = []
     report = imported.rebuild(list(PROJECTIONS), progress=steps.append)
     assert len(helpers) == forks(imported)
     assert read_models(imported) == alone
     assert report["events"] == imported.head() == sum(steps)
+    assert len(steps) == len(parallel.spans(0, imported.head(), SMALL_BATCHES))
     assert all(p["behind"] == 0 for p in imported.status())
+
+
+def test_one_read_model_is_rebuilt_on_two_cores(imported: Service, helpers: list[int]) -> None:
+    imported.rebuild(list(PROJECTIONS))
+    alone = read_models(imported)
+    on_two_cores(imported)
+    report = imported.rebuild(["history"])
+    assert len(helpers) == forks(imported)
+    assert report["events"] == imported.head()
+    assert read_models(imported) == alone
+
+
+def test_read_models_at_different_positions_are_caught_up_on_two_cores(
+    imported: Service, helpers: list[int]
+) -> None:
+    imported.rebuild(list(PROJECTIONS))
+    alone = read_models(imported)
+    imported._reset(["history", "timeline", "ledger"])
+    middle = imported.head() // 2 + 7  # inside a batch, not at its end
+
+    def up_to_middle(after: int, limit: int) -> list[Envelope]:
+        return [e for e in imported.read_events(after, limit) if e.position <= middle]
+
+    imported._catch_up([PROJECTIONS["timeline"]], up_to_middle, None)
+    positions = {p["name"]: p["position"] for p in imported.status()}
+    assert positions == {
+        "operating_model": imported.head(),
+        "history": 0,
+        "ledger": 0,
+        "timeline": middle,
+    }
+    on_two_cores(imported)
+    applied = imported.catch_up()
+    assert len(helpers) == forks(imported)
+    assert applied == imported.head()  # the most any read model was behind
+    assert read_models(imported) == alone
+
+
+def test_a_thing_renamed_in_another_batch_is_named_as_it_was_then(
+    store_url: str, tmp_path: Path, helpers: list[int]
+) -> None:
+    # Each batch is planned before the one before it is written: a row naming a thing
+    # named or renamed in an earlier batch takes the name from the tables when written.
+    path = tmp_path / "renames.yaml"
+    path.write_text(
+        "version: 1\nentries:\n  - cluster form: {name: Matrix, phases: 2}\n"
+        + "".join(
+            f"  - department register: {{code: D{n:03d}, name: Department {n}}}\n"
+            f"  - department join: {{code: D{n:03d}, cluster: Matrix}}\n"
+            for n in range(40)
+        )
+        + "".join(
+            f"  - department rename: {{code: D{n:03d}, new-code: E{n:03d}}}\n"
+            f"  - department headcount: {{code: E{n:03d}, headcount: {n + 1}}}\n"
+            f"  - department rename: {{code: E{n:03d}, new-code: F{n:03d}}}\n"
+            f"  - department headcount: {{code: F{n:03d}, headcount: {n + 2}}}\n"
+            for n in range(0, 40, 3)
+        )
+    )
+    with Service.open(store_url, write=True) as store:
+        store.parallel_min_events = ONE_PROCESS
+        store.import_file(path)
+        store.rebuild(list(PROJECTIONS))
+        alone = read_models(store)
+        for size in (7, 3):
+            store.parallel_min_events, store.batch_size = 1, size
+            store.rebuild(list(PROJECTIONS))
+            assert read_models(store) == alone, size
+        assert len(helpers) == 2 * forks(store)
+        subjects = [
+            r["subject"]
+            for r in store.history(department="F003")
+            if r["subject"].startswith("department:")
+        ]
+        assert subjects == [f"department:{code}003" for code in "DDEEFF"]
 
 
 def test_an_import_on_two_cores_gives_what_a_rebuild_gives(
     store_url: str, tmp_path: Path, helpers: list[int]
 ) -> None:
     with Service.open(store_url, write=True) as store:
-        store.parallel_min_events = 1
+        on_two_cores(store)
         summary = store.import_file(programme(tmp_path / "programme.yaml", 600))
         assert len(helpers) == forks(store)
         assert summary["events"] == store.head()
@@ -116,16 +202,17 @@ def test_an_import_on_two_cores_gives_what_a_rebuild_gives(
         assert read_models(store) == incremental
 
 
-def test_a_helper_that_fails_leaves_its_read_models_to_this_process(
+def test_a_helper_that_fails_midway_leaves_the_rest_to_this_process(
     imported: Service, helpers: list[int], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     imported.rebuild(list(PROJECTIONS))
     alone = read_models(imported)
-    _break_catch_up(monkeypatch, "the helper broke", in_helper=True)
-    imported.parallel_min_events = 1
-    report = imported.rebuild(list(PROJECTIONS))
+    _break_planning(monkeypatch, "the helper broke", in_helper=True)
+    on_two_cores(imported)
+    steps: list[int] = []
+    report = imported.rebuild(list(PROJECTIONS), progress=steps.append)
     assert len(helpers) == forks(imported)
-    assert report["events"] == imported.head()
+    assert report["events"] == imported.head() == sum(steps)
     assert read_models(imported) == alone
 
 
@@ -135,49 +222,80 @@ def test_a_failure_here_stops_the_helper_and_a_later_catch_up_finishes(
     with Service.open(sqlite_url, write=True) as imported:
         imported.parallel_min_events = ONE_PROCESS
         imported.import_file(programme(tmp_path / "programme.yaml", 600))
-        _fail_here_then_finish(imported, helpers, monkeypatch)
-
-
-def _fail_here_then_finish(
-    imported: Service, helpers: list[int], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    imported.rebuild(list(PROJECTIONS))
-    alone = read_models(imported)
-    original = _break_catch_up(monkeypatch, "this process broke", in_helper=False)
-    imported.parallel_min_events = 1
-    with pytest.raises(RuntimeError, match="this process broke"):
         imported.rebuild(list(PROJECTIONS))
-    assert len(helpers) == 1
-    with pytest.raises(ChildProcessError):  # the helper was ended and reaped
-        os.waitpid(helpers[0], os.WNOHANG)
+        alone = read_models(imported)
+        original = _break_planning(monkeypatch, "this process broke", in_helper=False)
+        on_two_cores(imported)
+        with pytest.raises(RuntimeError, match="this process broke"):
+            imported.rebuild(list(PROJECTIONS))
+        assert len(helpers) == 1
+        with pytest.raises(ChildProcessError):  # the helper was ended and reaped
+            os.waitpid(helpers[0], os.WNOHANG)
+        behind = {p["name"]: p["behind"] for p in imported.status()}
+        assert min(behind.values()) > 0  # some batches were written, not all
 
-    monkeypatch.setattr(Service, "_catch_up", original)
-    imported.catch_up()
-    assert read_models(imported) == alone
+        monkeypatch.setattr(Service, "_plan", original)
+        imported.catch_up()
+        assert read_models(imported) == alone
 
 
-def _break_catch_up(
+def _break_planning(
     monkeypatch: pytest.MonkeyPatch, message: str, *, in_helper: bool
-) -> Callable[..., int]:
-    """Make ``Service._catch_up`` fail in the helper, or here beside a helper; the original."""
+) -> Callable[..., Any]:
+    """Make ``Service._plan`` fail the second time the helper (or this process) calls it,
+    once it has written a batch; returns the original."""
     parent = os.getpid()
-    original = Service._catch_up
+    original = Service._plan
+    calls = [0]
 
-    def broken(self: Service, projections: Any, *args: Any, **kw: Any) -> int:
-        here = os.getpid() == parent
-        if (not here) if in_helper else (here and kw.get("turns") is not None):
-            raise RuntimeError(message)
-        return original(self, projections, *args, **kw)
+    def broken(self: Service, *args: Any, **kw: Any) -> Any:
+        if (os.getpid() != parent) == in_helper:
+            calls[0] += 1
+            if calls[0] == 2:
+                raise RuntimeError(message)
+        return original(self, *args, **kw)
 
-    monkeypatch.setattr(Service, "_catch_up", broken)
+    monkeypatch.setattr(Service, "_plan", broken)
     return original
+
+
+def test_batches_another_process_applies_meanwhile_are_applied_once(
+    sqlite_url: str, tmp_path: Path, helpers: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with (
+        Service.open(sqlite_url, write=True) as store,
+        Service.open(sqlite_url, write=True) as other,
+    ):
+        store.parallel_min_events = other.parallel_min_events = ONE_PROCESS
+        store.import_file(programme(tmp_path / "programme.yaml", 600))
+        store.rebuild(list(PROJECTIONS))
+        alone = read_models(store)
+        store._reset(list(PROJECTIONS))
+        original = Service._plan
+        parent = os.getpid()
+        calls = [0]
+
+        def other_catches_up(self: Service, *args: Any, **kw: Any) -> Any:
+            if os.getpid() == parent:
+                calls[0] += 1
+                if calls[0] == 2:  # this process has written its first batch
+                    other.catch_up()
+            return original(self, *args, **kw)
+
+        monkeypatch.setattr(Service, "_plan", other_catches_up)
+        on_two_cores(store)
+        applied = store.catch_up()
+        assert len(helpers) == 1
+        assert 0 < applied < store.head()  # the other process applied the rest
+        with store.connect() as conn:
+            assert _history_rows(conn) == (store.head(), store.head())
+        assert read_models(store) == alone
 
 
 class _MovedMeanwhile:
     """History, but another process applies the batch while this one plans it."""
 
     name = "history"
-    cost = 1
 
     def __init__(self, other: Service) -> None:
         self.other = other
@@ -251,7 +369,7 @@ def test_an_import_works_its_read_models_out_while_it_saves(
     pipe_read, pipe_write = os.pipe()
     monkeypatch.setattr(service_module, "_apply_ahead", counted)
     with Service.open(sqlite_url, write=True) as store:
-        store.parallel_min_events = 1
+        on_two_cores(store)
         _import_and_compare(store, programme(tmp_path / "programme.yaml", 600))
     os.close(pipe_write)
     written = [int(line) for line in os.read(pipe_read, 100).split()]
@@ -267,7 +385,7 @@ def test_events_that_got_other_positions_are_caught_up_here(
         Service.open(sqlite_url, write=True) as store,
         Service.open(sqlite_url, write=True) as other,
     ):
-        store.parallel_min_events = 1
+        on_two_cores(store)
         other.parallel_min_events = ONE_PROCESS
         _write(other, "cluster form", {"name": "Synergy", "phases": 3})
         original = service_module._Ahead.start
@@ -296,7 +414,7 @@ def test_a_failing_helper_leaves_the_import_s_read_models_to_this_process(
 
     monkeypatch.setattr(service_module, "_apply_ahead", broken)
     with Service.open(sqlite_url, write=True) as store:
-        store.parallel_min_events = 1
+        on_two_cores(store)
         _import_and_compare(store, programme(tmp_path / "programme.yaml", 600))
     assert len(helpers) == 2  # the one that failed, then the catch-up's
 
@@ -305,7 +423,7 @@ def test_read_models_behind_are_not_worked_out_ahead(
     sqlite_url: str, tmp_path: Path, helpers: list[int]
 ) -> None:
     with Service.open(sqlite_url, write=True) as store:
-        store.parallel_min_events = 1
+        on_two_cores(store)
         store.app.execute(  # saved without bringing the read models up to date
             lambda uow: build("department register", {"code": "DWP", "name": "DWP"}).run(
                 store.app, uow, make_meta()
@@ -321,7 +439,7 @@ def test_a_unit_of_work_run_again_works_its_read_models_out_again(
     from eventsourcing.persistence import IntegrityError
 
     with Service.open(sqlite_url, write=True) as store:
-        store.parallel_min_events = 1
+        on_two_cores(store)
         put = store.app.events.put
         calls: list[int] = []
 
@@ -352,7 +470,7 @@ def test_without_a_process_to_be_had_one_process_does_it_all(
 
     monkeypatch.setattr(os, "fork", no_fork)
     with Service.open(sqlite_url, write=True) as store:
-        store.parallel_min_events = 1
+        on_two_cores(store)
         path = programme(tmp_path / "programme.yaml", 600)
         prefetched = documents.Prefetched(path)
         summary = store.import_file(path, document=prefetched.document)

@@ -1,49 +1,40 @@
-"""The helper process of opmodel.parallel: how work is shared out, reported and ended."""
+"""opmodel.parallel: batches, the helper process, the baton two processes pass, checkpoints."""
 
 from __future__ import annotations
 
 import os
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from itertools import pairwise
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from opmodel import parallel
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
 
 
-@dataclass(frozen=True)
-class Item:
-    name: str
-    cost: int
+def test_batches_cover_every_position_once_in_order() -> None:
+    spans = parallel.spans(100, 26_309, 5000)
+    assert spans[0] == (100, 2600)  # the first is half as long
+    assert all(high - low == 5000 for low, high in spans[1:-1])
+    assert spans[-1][1] == 26_309
+    assert all(a[1] == b[0] for a, b in pairwise(spans))  # no gap, no overlap
 
 
-def names(items: list[Item]) -> list[str]:
-    return [i.name for i in items]
-
-
-def test_the_costliest_goes_to_the_helper_and_the_rest_balance() -> None:
-    items = [Item("om", 2), Item("history", 5), Item("ledger", 2), Item("timeline", 1)]
-    mine, helpers = parallel.split(items)
-    assert names(helpers) == ["history"]
-    assert names(mine) == ["om", "ledger", "timeline"]  # in the order given
-
-
-def test_a_split_keeps_every_item_once_and_gives_both_sides_work() -> None:
-    items = [Item(str(n), cost) for n, cost in enumerate([3, 3, 2, 2, 1, 1])]
-    mine, helpers = parallel.split(items)
-    assert sorted(names(mine) + names(helpers)) == sorted(names(items))
-    assert mine
-    assert helpers
-    assert abs(sum(i.cost for i in mine) - sum(i.cost for i in helpers)) <= 1
-
-
-def test_two_items_one_each() -> None:
-    mine, helpers = parallel.split([Item("a", 1), Item("b", 1)])
-    assert (names(mine), names(helpers)) == (["b"], ["a"])
+@given(st.integers(0, 10_000), st.integers(0, 10_000), st.integers(1, 3000))
+def test_batches_of_any_range_chain_from_start_to_end(start: int, length: int, size: int) -> None:
+    spans = parallel.spans(start, start + length, size)
+    if length == 0:
+        assert spans == []
+        return
+    assert spans[0][0] == start
+    assert spans[-1][1] == start + length
+    assert all(low < high <= low + size for low, high in spans)
+    assert all(a[1] == b[0] for a, b in pairwise(spans))
 
 
 def _reaped(pid: int) -> bool:
@@ -52,33 +43,25 @@ def _reaped(pid: int) -> bool:
     return True
 
 
-def test_the_helper_reports_progress_and_its_result() -> None:
-    def work(report: Callable[[int], None]) -> int:
-        for _ in range(3):
-            report(5)
-        return 15
-
-    helper = parallel.Helper(work)
+def test_the_helper_gives_its_result() -> None:
+    helper = parallel.Helper(lambda: 15)
     assert helper.wait() == 15
-    assert helper.done() == 15
     assert helper.error is None
     assert _reaped(helper.pid)
 
 
 def test_a_helper_that_raises_reports_the_error_and_no_result() -> None:
-    def work(report: Callable[[int], None]) -> int:
-        report(1)
+    def work() -> int:
         raise ValueError("the read model broke\non two lines")
 
     helper = parallel.Helper(work)
     assert helper.wait() is None
     assert helper.error == "ValueError: the read model broke on two lines"
-    assert helper.done() == 1
     assert _reaped(helper.pid)
 
 
 def test_a_helper_that_dies_gives_no_result() -> None:
-    def work(report: Callable[[int], None]) -> int:
+    def work() -> int:
         os._exit(3)
 
     helper = parallel.Helper(work)
@@ -87,7 +70,7 @@ def test_a_helper_that_dies_gives_no_result() -> None:
 
 
 def test_a_failing_parent_stops_its_helper() -> None:
-    def work(report: Callable[[int], None]) -> int:
+    def work() -> int:
         time.sleep(60)
         return 1
 
@@ -97,6 +80,88 @@ def test_a_failing_parent_stops_its_helper() -> None:
     assert time.monotonic() - started < 30
     assert helper.wait() is None
     assert _reaped(helper.pid)
+
+
+def test_a_helper_used_as_a_context_is_waited_for() -> None:
+    with parallel.Helper(lambda: 7) as helper:
+        pass
+    assert helper.wait() == 7
+    assert _reaped(helper.pid)
+
+
+def _take_turns(batches: int) -> tuple[list[str], list[int]]:
+    """Two processes "writing" batches in turn through a baton; the log they wrote."""
+    import tempfile
+
+    log = tempfile.TemporaryFile()  # noqa: SIM115 - closed below
+    baton = parallel.Baton()
+
+    def write(number: int) -> None:
+        os.write(log.fileno(), f"{number}\n".encode())
+
+    def turns(first: int, heard: Callable[[int], None] | None = None) -> int:
+        for number in range(first, batches, 2):
+            if number > 0 and not baton.wait_for(number - 1, heard):
+                return -1
+            time.sleep(0.01 if first else 0)  # the helper is slower: order must still hold
+            write(number)
+            baton.pass_on(number, 10 * number)
+        return first
+
+    def in_helper() -> int:
+        baton.hold(child=True)
+        return turns(1)
+
+    heard: list[int] = []
+    with parallel.Helper(in_helper):
+        baton.hold(child=False)
+        turns(0, heard.append)
+        if batches % 2 == 0:
+            assert baton.wait_for(batches - 1, heard.append)
+        baton.close()
+    log.seek(0)
+    order = log.read().decode().split()
+    log.close()
+    return order, heard
+
+
+def test_batches_written_in_turn_by_two_processes_keep_their_order() -> None:
+    order, heard = _take_turns(7)
+    assert order == [str(n) for n in range(7)]
+    assert heard == [10, 30, 50]  # the helper's batches, as it reported them
+
+
+def test_the_last_batch_can_be_the_helpers() -> None:
+    order, heard = _take_turns(4)
+    assert order == ["0", "1", "2", "3"]
+    assert heard == [10, 30]
+
+
+def test_a_baton_from_a_process_that_ended_never_comes() -> None:
+    baton = parallel.Baton()
+
+    def in_helper() -> int:
+        baton.hold(child=True)
+        os._exit(1)  # dies before passing anything on
+
+    helper = parallel.Helper(in_helper)
+    baton.hold(child=False)
+    assert baton.wait_for(1) is False
+    baton.close()
+    assert helper.wait() is None
+
+
+def test_a_closed_baton_stops_a_helper_waiting_for_it() -> None:
+    baton = parallel.Baton()
+
+    def in_helper() -> int:
+        baton.hold(child=True)
+        return 1 if baton.wait_for(0) else 2
+
+    helper = parallel.Helper(in_helper)
+    baton.hold(child=False)
+    baton.close()
+    assert helper.wait() == 2
 
 
 def test_no_fork_beside_another_thread() -> None:

@@ -242,19 +242,43 @@ Operation = tuple[Executable, dict[str, Any]]
 AnyOperation = Operation | tuple[Executable, Rows]
 
 
+class Planned(NamedTuple):
+    """A batch's operations for one read model, worked out from its events alone.
+
+    ``ready`` needs nothing of the read model's tables. ``finish``, when there is
+    something it cannot know from the events (the hash chain's last link, the name a
+    thing went by before the batch), gives the rest from a connection that sees the
+    tables as the batches before this one left them: it is called before any of this
+    batch's operations run. So a batch can be planned while another process is still
+    writing the batches before it (ADR 0009), and only ``finish`` waits for them.
+    """
+
+    ready: list[AnyOperation]
+    finish: Callable[[Connection], Iterable[AnyOperation]] | None = None
+
+    def operations(self, conn: Connection) -> list[AnyOperation]:
+        """Every operation, in order (``finish``'s worked out first, before any has run)."""
+        if self.finish is None:
+            return self.ready
+        rest = list(self.finish(conn))
+        return [*self.ready, *rest]
+
+
 class Projection(Protocol):
     """A read model: its tables and how each batch of events changes them."""
 
     name: ClassVar[str]
     metadata: ClassVar[MetaData]
-    #: Roughly how much work a batch is, against the others (for sharing them out).
-    cost: ClassVar[int]
     #: Whether it needs the events as stored (``Envelope.stored``), which exist only
     #: once they are saved; the others can be worked out from the events raised.
     reads_stored: ClassVar[bool]
 
+    def plan(self, batch: Sequence[Envelope]) -> Planned:
+        """The operations that apply ``batch``, as far as its events say (see :class:`Planned`)."""
+        ...
+
     def operations(self, conn: Connection, batch: Sequence[Envelope]) -> Iterable[AnyOperation]:
-        """The statements that apply ``batch``, in order."""
+        """The statements that apply ``batch``, in order: ``plan(batch).operations(conn)``."""
         ...
 
 
@@ -557,10 +581,15 @@ def advance(conn: Connection, name: str, old: int, new: int) -> None:
         return
     result = conn.execute(_advance, {"b_name": name, "b_old": old, "b_new": new})
     if result.rowcount != 1:
-        raise ConcurrentChange(
-            f"read model {name} moved past position {old} while a batch up to {new} was "
-            "being applied; the batch was rolled back (not applied twice)"
-        )
+        raise moved(name, old, new)
+
+
+def moved(name: str, old: int, new: int) -> ConcurrentChange:
+    """The error of a batch up to ``new`` planned from ``old``, where ``name`` is no longer."""
+    return ConcurrentChange(
+        f"read model {name} moved past position {old} while a batch up to {new} was "
+        "being applied; the batch was rolled back (not applied twice)"
+    )
 
 
 def batches(

@@ -14,7 +14,7 @@ can be found here.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
 from typing import Any, ClassVar
 
@@ -38,7 +38,14 @@ from sqlalchemy import (
 )
 
 from opmodel.errors import NotFound
-from opmodel.projections.base import AnyOperation, Envelope, Rows, dumps_fields, event_names
+from opmodel.projections.base import (
+    AnyOperation,
+    Envelope,
+    Planned,
+    Rows,
+    dumps_fields,
+    event_names,
+)
 from opmodel.projections.summaries import subject_kind, summarise
 
 metadata = MetaData()
@@ -98,26 +105,29 @@ class HistoryProjection:
 
     name: ClassVar[str] = "history"
     metadata: ClassVar[MetaData] = metadata
-    cost: ClassVar[int] = 5
     reads_stored: ClassVar[bool] = False
 
-    def operations(self, conn: Connection, batch: Sequence[Envelope]) -> Iterable[AnyOperation]:
-        # Rows go to each table together (one executemany per table and batch):
-        # a batch's rows are independent of one another, and labels are read once,
-        # at the batch's start, then kept in memory while its events are summarised.
-        names = _Names(conn, batch)
-        labels = names.labels
-        rows: list[tuple[object, ...]] = []
+    def plan(self, batch: Sequence[Envelope]) -> Planned:
+        # Rows go to each table together (one executemany per table and batch): a
+        # batch's rows are independent of one another. A row's subject and summary
+        # name the thing as it was called then: by a name or code given earlier in the
+        # batch, known here; otherwise by the label kept when the batch begins, which
+        # ``finish`` reads (those rows are completed there).
+        learned = _Learned()
+        rows: list[tuple[Any, ...]] = []
+        unnamed: list[tuple[int, Any, str, str, str, str]] = []  # row, event, names, kind, id
         refs: list[tuple[str, int]] = []
         for envelope in batch:
             event = envelope.event
             aggregate, name, own, kind, key_of = _info(type(event))
             ident = event.originator_id.hex
             if key_of is not None:
-                names.learn(key_of(event), ident, kind)
-            me = labels.get(ident, ident[:8])
+                learned.learn(key_of(event), ident, kind)
+            me = learned.labels.get(ident)
             meta = event.meta
             position = envelope.position
+            if me is None:
+                unnamed.append((len(rows), event, aggregate, name, kind, ident))
             rows.append(
                 (
                     position,
@@ -127,21 +137,42 @@ class HistoryProjection:
                     meta.reason,
                     meta.source,
                     meta.command_id,
-                    f"{kind}:{me}",
+                    None if me is None else f"{kind}:{me}",
                     name,
-                    summarise(event, aggregate, name, me),
+                    None if me is None else summarise(event, aggregate, name, me),
                     dumps_fields(event, own),
                 )
             )
             refs.extend((ref, position) for ref in sorted(_refs(event, ident, kind)))
-        yield from ((S_NAME, row) for row in names.new_names)
-        yield from ((S_LABEL_DELETE, {"b_id": ident}) for ident in names.new_labels)
-        yield from (
+        ready: list[AnyOperation] = [(S_NAME, row) for row in learned.names]
+        ready.extend((S_LABEL_DELETE, {"b_id": ident}) for ident in learned.labels)
+        ready.extend(
             (S_LABEL_INSERT, {"id": ident, "label": label})
-            for ident, label in names.new_labels.items()
+            for ident, label in learned.labels.items()
         )
-        yield S_HISTORY, Rows(HISTORY_COLUMNS, rows)
-        yield S_REF, Rows(("ref", "position"), refs)
+        ready.append((S_REF, Rows(("ref", "position"), refs)))
+
+        def finish(conn: Connection) -> list[AnyOperation]:
+            complete = rows
+            if unnamed:
+                labels = dict(_labels_of(conn, {ident for *_, ident in unnamed}))
+                complete = list(rows)
+                for index, event, aggregate, name, kind, ident in unnamed:
+                    me = labels.get(ident, ident[:8])
+                    row = complete[index]
+                    complete[index] = (
+                        *row[:7],
+                        f"{kind}:{me}",
+                        row[8],
+                        summarise(event, aggregate, name, me),
+                        row[10],
+                    )
+            return [(S_HISTORY, Rows(HISTORY_COLUMNS, complete))]
+
+        return Planned(ready, finish)
+
+    def operations(self, conn: Connection, batch: Sequence[Envelope]) -> list[AnyOperation]:
+        return self.plan(batch).operations(conn)
 
 
 #: The order of a history row's values in :meth:`HistoryProjection.operations`: the table's.
@@ -191,29 +222,18 @@ def _ref_fields(event_class: type) -> tuple[tuple[tuple[str, str], ...], bool]:
     return found
 
 
-class _Names:
-    """Names and codes of things, as of the event being summarised."""
+class _Learned:
+    """The names and codes things are given in a batch, as of the event being summarised."""
 
-    def __init__(self, conn: Connection, batch: Sequence[Envelope]) -> None:
-        ids = set()
-        for envelope in batch:
-            event = envelope.event
-            ids.add(event.originator_id.hex)
-            for attribute, _ in _ref_fields(type(event))[0]:
-                if attribute != "from_cluster_id":
-                    value = getattr(event, attribute)
-                    if value is not None:
-                        ids.add(value.hex)
-        self.labels: dict[str, str] = dict(_labels_of(conn, ids))  # id hex -> its name or code
-        self.new_names: list[dict[str, str]] = []
-        self.new_labels: dict[str, str] = {}
+    def __init__(self) -> None:
+        self.labels: dict[str, str] = {}  # id hex -> the name or code it goes by now
+        self.names: list[dict[str, str]] = []
 
     def learn(self, key: str, ident: str, kind: str) -> None:
         """Note the name or code a thing goes by from now on."""
         self.labels[ident] = key
         # Every key a thing has had stays findable; its label is the latest.
-        self.new_names.append({"kind": kind, "key": key.casefold(), "id": ident})
-        self.new_labels[ident] = key
+        self.names.append({"kind": kind, "key": key.casefold(), "id": ident})
 
 
 def _labels_of(conn: Connection, ids: set[str]) -> list[tuple[str, str]]:

@@ -9,13 +9,13 @@ from the stored events and compares it with these rows and with digests.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import ClassVar
 
 from sqlalchemy import Column, Connection, Integer, MetaData, String, Table, insert, select
 
 from opmodel.audit.canonical import GENESIS, as_bytes, canonical, event_digest, link
-from opmodel.projections.base import Envelope, Operation
+from opmodel.projections.base import AnyOperation, Envelope, Planned, Rows
 
 metadata = MetaData()
 
@@ -52,21 +52,39 @@ class LedgerProjection:
 
     name: ClassVar[str] = "ledger"
     metadata: ClassVar[MetaData] = metadata
-    cost: ClassVar[int] = 2
     reads_stored: ClassVar[bool] = True
 
-    def operations(self, conn: Connection, batch: Sequence[Envelope]) -> Iterable[Operation]:
-        _, previous = head_hash(conn)
+    def plan(self, batch: Sequence[Envelope]) -> Planned:
+        # Each event's canonical bytes and digest follow from the event as stored; its
+        # chain hash needs the one before it, which the previous batch may still be
+        # writing: the links are made when the ledger's last hash can be read.
+        events = []
         for envelope in batch:
             data = stored_canonical(envelope)
-            previous = link(previous, data)
-            yield (
-                S_LEDGER,
-                {
-                    "position": envelope.position,
-                    "originator_id": envelope.stored.originator_id.hex,
-                    "originator_version": envelope.stored.originator_version,
-                    "event_sha256": event_digest(data),
-                    "hash": previous.hex(),
-                },
+            stored = envelope.stored
+            events.append(
+                (
+                    envelope.position,
+                    stored.originator_id.hex,
+                    stored.originator_version,
+                    event_digest(data),
+                    data,
+                )
             )
+
+        def finish(conn: Connection) -> list[AnyOperation]:
+            _, previous = head_hash(conn)
+            rows = []
+            for position, originator_id, version, digest, data in events:
+                previous = link(previous, data)
+                rows.append((position, originator_id, version, digest, previous.hex()))
+            return [(S_LEDGER, Rows(LEDGER_COLUMNS, rows))]
+
+        return Planned([], finish)
+
+    def operations(self, conn: Connection, batch: Sequence[Envelope]) -> list[AnyOperation]:
+        return self.plan(batch).operations(conn)
+
+
+#: The order of a ledger row's values in :meth:`LedgerProjection.plan`: the table's.
+LEDGER_COLUMNS = tuple(column.name for column in ledger.c)

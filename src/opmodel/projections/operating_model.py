@@ -35,7 +35,14 @@ from sqlalchemy import (
 
 from opmodel.domain.values import add_months
 from opmodel.errors import NotFound
-from opmodel.projections.base import Envelope, Operation, event_names, pence
+from opmodel.projections.base import (
+    AnyOperation,
+    Envelope,
+    Operation,
+    Planned,
+    event_names,
+    pence,
+)
 
 metadata = MetaData()
 
@@ -363,11 +370,14 @@ class OperatingModelProjection:
 
     name: ClassVar[str] = "operating_model"
     metadata: ClassVar[MetaData] = metadata
-    cost: ClassVar[int] = 2
     reads_stored: ClassVar[bool] = False
 
-    def operations(self, conn: Connection, batch: Sequence[Envelope]) -> Iterable[Operation]:
-        return grouped(_by_thing(batch))
+    def plan(self, batch: Sequence[Envelope]) -> Planned:
+        # Each handler's operations follow from its event alone.
+        return Planned(grouped(_by_thing(batch)))
+
+    def operations(self, conn: Connection, batch: Sequence[Envelope]) -> list[AnyOperation]:
+        return self.plan(batch).operations(conn)
 
 
 def _by_thing(batch: Sequence[Envelope]) -> Iterator[tuple[str, Operation]]:
@@ -403,7 +413,7 @@ def changes_the_model(envelope: Envelope) -> bool:
     return _handler_of(type(envelope.event)) is not _none
 
 
-def grouped(operations: Iterable[tuple[str, Operation]]) -> list[Operation]:
+def grouped(operations: Iterable[tuple[str, Operation]]) -> list[AnyOperation]:
     """Operations reordered so that runs of one statement are long, each thing's in order.
 
     Every handler changes only rows of the thing its event is about (a cluster's

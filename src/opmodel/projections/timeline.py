@@ -19,7 +19,7 @@ answer never depends on how far behind a read model is.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterator, Sequence
 from datetime import date
 from operator import itemgetter
 from typing import Any, ClassVar
@@ -52,8 +52,9 @@ from sqlalchemy import (
 
 from opmodel.projections.base import (
     INTERNAL_AGGREGATES,
+    AnyOperation,
     Envelope,
-    Operation,
+    Planned,
     fetch_rows,
     lacks_columns,
     table_columns,
@@ -117,10 +118,16 @@ class TimelineProjection:
 
     name: ClassVar[str] = "timeline"
     metadata: ClassVar[MetaData] = metadata
-    cost: ClassVar[int] = 1
     reads_stored: ClassVar[bool] = False
 
-    def operations(self, conn: Connection, batch: Sequence[Envelope]) -> Iterable[Operation]:
+    def plan(self, batch: Sequence[Envelope]) -> Planned:
+        # A row follows from its event alone.
+        return Planned(list(self._rows(batch)))
+
+    def operations(self, conn: Connection, batch: Sequence[Envelope]) -> list[AnyOperation]:
+        return self.plan(batch).operations(conn)
+
+    def _rows(self, batch: Sequence[Envelope]) -> Iterator[AnyOperation]:
         for envelope in batch:
             if envelope.aggregate in INTERNAL_AGGREGATES:
                 continue
