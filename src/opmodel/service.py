@@ -61,6 +61,7 @@ from opmodel.store import (
     StoreLocation,
     default_actor,
     locate,
+    make_sqlite_file,
     postgres_guards,
     sqlite_store_exists,
 )
@@ -238,6 +239,8 @@ class Service:
                         )
                     lock.commit()
                 try:
+                    if self.location.path is not None:  # SQLite: before any table is made
+                        make_sqlite_file(self.location.path)
                     self.app  # noqa: B018 - eventsourcing creates the event tables
                     self._create_guards_and_read_models()
                 finally:

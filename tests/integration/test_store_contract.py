@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import sqlite3
+from pathlib import Path
 
 import psycopg
 import pytest
 
 from opmodel.errors import StoreUnavailable
 from opmodel.service import Service
-from opmodel.store import locate
+from opmodel.store import SQLITE_PAGE_SIZE, locate
 from tests.conftest import Cli
 
 
@@ -90,3 +91,30 @@ def test_an_unreachable_postgres_exits_6(cli: Cli) -> None:
 def test_opening_for_read_an_uninitialised_store_is_refused(store_url: str) -> None:
     with pytest.raises(StoreUnavailable):
         Service.open(store_url, write=False)
+
+
+def _page_size(path: Path) -> int:
+    conn = sqlite3.connect(path)
+    try:
+        return int(conn.execute("PRAGMA page_size").fetchone()[0])
+    finally:
+        conn.close()
+
+
+def test_a_new_sqlite_store_is_made_with_larger_pages(cli: Cli, tmp_path: Path) -> None:
+    cli.store = str(tmp_path / "new.db")
+    _record_programme(cli)
+    assert _page_size(tmp_path / "new.db") == SQLITE_PAGE_SIZE
+
+
+def test_an_existing_sqlite_store_keeps_its_page_size(cli: Cli, tmp_path: Path) -> None:
+    path = tmp_path / "old.db"
+    conn = sqlite3.connect(path)  # made before opmodel's page size, with SQLite's own
+    conn.execute("PRAGMA page_size=4096")
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.close()
+    cli.store = str(path)
+    _record_programme(cli)
+    cli.ok("projections", "rebuild")
+    assert _page_size(path) == 4096
+    assert cli.json("show")["clusters"][0]["members"] == ["DWP"]
