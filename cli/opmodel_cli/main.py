@@ -633,7 +633,8 @@ def import_(
     from opmodel.documents import Prefetched
     from opmodel_cli.render import progress_bar
 
-    # A large file is parsed by a helper process while the store opens (ADR 0008).
+    # A large file is parsed by a helper process while the store opens, and its entries
+    # are validated and applied as they are handed over (ADR 0008, 0011).
     prefetched = Prefetched(file)
     try:
         with _open(ctx, write=True) as service:
@@ -645,7 +646,7 @@ def import_(
                     reason=reason,
                     source=source,
                     progress=advance,
-                    document=prefetched.document,
+                    prefetched=prefetched,
                 )
     finally:
         prefetched.discard()

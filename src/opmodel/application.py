@@ -292,11 +292,19 @@ class UnitOfWork:
             raise TypeError(f"{aggregate_id} is a {type(found).__name__}, not a {cls.__name__}")
         return found
 
-    def stage(self, *aggregates: Aggregate) -> None:
-        """Take the aggregates' new events, in the order given, into this unit."""
+    def stage(self, *aggregates: Aggregate, first: bool = False) -> None:
+        """Take the aggregates' new events, in the order given, into this unit.
+
+        ``first``: put them before the events already taken (they are saved first).
+        """
+        events: list[Any] = []
         for aggregate in aggregates:
             self._aggregates[aggregate.id] = aggregate
-            self.events.extend(aggregate.collect_events())
+            events.extend(aggregate.collect_events())
+        if first:
+            self.events[:0] = events
+        else:
+            self.events.extend(events)
 
 
 @dataclass(frozen=True)
@@ -342,17 +350,22 @@ class OperatingModel(Application[UUID]):
         *,
         bulk: bool = False,
         before_put: Callable[[list[Any]], None] | None = None,
+        started: UnitOfWork | None = None,
     ) -> tuple[T, Saved]:
         """Run ``work`` in a unit of work and save what it raised, atomically.
 
         On losing a race with another writer, recompute from the new state. ``bulk``
         (an import: many loads) first asks whether the store is empty, and if it is,
         loads nothing from it. ``before_put`` is given the events raised just before
-        they are saved (again if the unit runs again).
+        they are saved (again if the unit runs again). ``started``: a unit the caller
+        has already begun, for the first attempt (``work`` goes on with it).
         """
-        for _attempt in range(retries + 1):
-            empty = bulk and not self.recorder.max_notification_id()
-            uow = UnitOfWork(self, store_empty=empty)
+        for attempt in range(retries + 1):
+            if attempt == 0 and started is not None:
+                uow = started
+            else:
+                empty = bulk and not self.recorder.max_notification_id()
+                uow = UnitOfWork(self, store_empty=empty)
             result = work(uow)
             if not uow.events:
                 return result, Saved(())

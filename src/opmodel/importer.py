@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from opmodel.commands import COMMANDS, Command, build
-from opmodel.documents import Document, load
+from opmodel.documents import Part
 from opmodel.domain.values import Meta, parse_effective
 from opmodel.errors import InvalidImportFile, InvalidInput, OpmodelError
 
@@ -43,48 +43,120 @@ class ImportPlan:
     items: list[tuple[Command, Meta]]
 
 
-def plan_import(
-    path: Path,
-    make_meta: Callable[..., Meta],
-    *,
-    command_id: str,
-    document: Document | None = None,
-) -> ImportPlan:
-    """Read and validate every entry of an import file; nothing is written.
+class Planner:
+    """An import file validated part by part as it is read (:class:`~opmodel.documents.Parts`).
 
-    ``document``: the file already read and parsed (:class:`~opmodel.documents.Prefetched`).
+    :meth:`add` takes each part in the file's order and returns the entries it made
+    ready: validated, with their metadata, numbered from 1. :meth:`plan` then checks
+    the file as a whole and gives the plan, or raises the error that validating the
+    whole file at once raises first (the file's shape, then the first entry in
+    error), whatever order the parts came in.
+
+    An entry's metadata depends on the file's ``defaults``, which may come after
+    the entries: until they are known, entries are made ready with none. If the
+    defaults turn out otherwise, :attr:`as_planned` is false and :meth:`plan`
+    validates the entries again, so the entries made ready were not the plan's.
     """
-    parsed = document if document is not None else load(path)
-    content = parsed.content
-    if not isinstance(content, Mapping):
-        raise InvalidImportFile(
-            f"import file {path} must be a mapping with 'version: 1' and 'entries:'"
-        )
-    unknown = set(content) - {"version", "defaults", "entries"}
-    if unknown:
-        raise InvalidImportFile(
-            f"import file {path}: unknown top-level key(s) {', '.join(sorted(map(str, unknown)))};"
-            " use version, defaults and entries"
-        )
-    if content.get("version") != 1:
-        raise InvalidImportFile(
-            f"import file {path}: version must be 1 (got {content.get('version')!r})"
-        )
-    defaults = content.get("defaults") or {}
+
+    def __init__(self, path: Path, make_meta: Callable[..., Meta], *, command_id: str) -> None:
+        self.path = path
+        self._make_meta = make_meta
+        self._command_id = command_id
+        self._top: dict[Any, Any] = {}
+        self._whole = False
+        self._entries: list[Any] | None = None  # every entry as read (for plan())
+        self._items: list[tuple[Command, Meta]] = []  # made ready so far
+        self._base: dict[str, Any] | None = {}  # the defaults' fields (None: not valid)
+        self._error: OpmodelError | None = None  # the first entry that failed
+        self.as_planned = True
+
+    def add(self, part: Part) -> list[tuple[int, Command, Meta]]:
+        """Take the next part; the entries it made ready (none once one has failed)."""
+        kind = part[0]
+        if kind == "whole":
+            self._whole = True
+            self._top = {}
+            return []
+        if kind == "key" and not (part[1] == "entries" and isinstance(part[2], list)):
+            self._top[part[1]] = part[2]
+            if part[1] == "defaults":
+                self._defaults_changed()
+            return []
+        run = part[1] if kind == "entries" else part[2]
+        if self._entries is None:
+            self._entries = []
+            self._top["entries"] = self._entries
+        first = len(self._entries) + 1
+        self._entries.extend(run)
+        return self._validate(run, first)
+
+    def _validate(self, run: list[Any], first: int) -> list[tuple[int, Command, Meta]]:
+        ready: list[tuple[int, Command, Meta]] = []
+        if self._error is not None or self._base is None:
+            return ready
+        for number, entry in enumerate(run, start=first):
+            try:
+                command, fields = _entry(number, entry)
+                meta = self._make_meta(command_id=self._command_id, **{**self._base, **fields})
+            except OpmodelError as exc:
+                self._error = exc
+                break
+            self._items.append((command, meta))
+            ready.append((number, command, meta))
+        return ready
+
+    def _defaults_changed(self) -> None:
+        """New defaults: the entries made ready before them no longer hold."""
+        defaults = self._top["defaults"] or {}
+        try:
+            base = _defaults(self.path, defaults)
+        except OpmodelError:
+            base = None
+        if base != self._base and (self._items or self._error is not None):
+            self.as_planned = False
+        self._base = base
+
+    def plan(self, sha256: str) -> ImportPlan:
+        """The whole file's plan, or the error validating it raises first."""
+        path = self.path
+        content = self._top
+        if self._whole:
+            raise InvalidImportFile(
+                f"import file {path} must be a mapping with 'version: 1' and 'entries:'"
+            )
+        unknown = set(content) - {"version", "defaults", "entries"}
+        if unknown:
+            raise InvalidImportFile(
+                f"import file {path}: unknown top-level key(s) "
+                f"{', '.join(sorted(map(str, unknown)))}; use version, defaults and entries"
+            )
+        if content.get("version") != 1:
+            raise InvalidImportFile(
+                f"import file {path}: version must be 1 (got {content.get('version')!r})"
+            )
+        defaults = _defaults_mapping(path, content.get("defaults") or {})
+        entries = content.get("entries")
+        if not isinstance(entries, list) or not entries:
+            raise InvalidImportFile(f"import file {path}: 'entries' must be a non-empty list")
+        base = _meta_fields(defaults, "defaults")
+        if not self.as_planned:  # validated against other defaults: again, with these
+            self._items, self._error, self._base = [], None, base
+            self._validate(entries, 1)
+        if self._error is not None:
+            raise self._error
+        return ImportPlan(path.name, sha256, self._items)
+
+
+def _defaults_mapping(path: Path, defaults: Any) -> Mapping[str, Any]:
+    """The file's ``defaults``, if they are a mapping of metadata fields."""
     if not isinstance(defaults, Mapping) or set(defaults) - set(META_KEYS):
         raise InvalidImportFile(f"import file {path}: defaults may only set {', '.join(META_KEYS)}")
-    entries = content.get("entries")
-    if not isinstance(entries, list) or not entries:
-        raise InvalidImportFile(f"import file {path}: 'entries' must be a non-empty list")
+    return defaults
 
-    base = _meta_fields(defaults, "defaults")
-    items: list[tuple[Command, Meta]] = []
-    for number, entry in enumerate(entries, start=1):
-        command, fields = _entry(number, entry)
-        merged = {**base, **fields}
-        meta = make_meta(command_id=command_id, **merged)
-        items.append((command, meta))
-    return ImportPlan(path.name, parsed.sha256, items)
+
+def _defaults(path: Path, defaults: Any) -> dict[str, Any]:
+    """The fields the file's ``defaults`` give every entry."""
+    return _meta_fields(_defaults_mapping(path, defaults), "defaults")
 
 
 def _meta_fields(mapping: Mapping[str, Any], where: str) -> dict[str, Any]:

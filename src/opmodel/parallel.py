@@ -7,8 +7,9 @@ them in position order, passing a :class:`Baton` on after each. Nothing about
 exactly-once changes: each batch of each read model is still one transaction
 guarded by its tracking position, whichever process runs it.
 
-:class:`Forked` works one value out in a child the same way (an import file
-parsed while the program starts, :mod:`opmodel.documents`).
+:class:`Streamed` works values out in a child the same way, handing each over
+as it is made (an import file parsed while the program starts, part by part,
+:mod:`opmodel.documents`).
 
 The helper only ever speeds things up. If it fails, or dies, its end of the
 baton closes, and the parent applies what is left itself, resuming from the
@@ -361,41 +362,57 @@ class Helper(_Child):
             self.wait()
 
 
-class Forked(_Child, Generic[T]):
-    """A value worked out by a forked child while this process goes on.
+class Interrupted(Exception):
+    """A forked child ended (failed, died, was ended) before it had sent everything."""
 
-    The child computes, pickles the value into a pipe and ends; :meth:`result`
-    reads it (waiting if need be). ``None`` if the child failed, died or was
-    discarded: the caller then works the value out itself.
+
+class Streamed(_Child, Generic[T]):
+    """Values worked out by a forked child one after another, read here as they come.
+
+    The child runs ``produce(send)``, and each value it sends is pickled into a pipe.
+    Iterating gives them in order, waiting for each; once the child has ended,
+    iteration stops if it finished, and raises :class:`Interrupted` (after the last
+    value it sent) if it failed or died first. The caller then works the values out
+    itself.
     """
 
-    def __init__(self, compute: Callable[[], T]) -> None:
-        super().__init__(lambda write_end, parent: _run_forked(compute, write_end, parent))
+    def __init__(self, produce: Callable[[Callable[[T], None]], None]) -> None:
+        super().__init__(lambda write_end, parent: _run_streamed(produce, write_end, parent))
 
-    def result(self) -> T | None:
-        """The child's value (waiting for it), or None if it has none."""
+    def __iter__(self) -> Iterator[T]:
         if self._finished:
-            return None
-        chunks = []
-        while chunk := os.read(self._pipe, 1 << 20):
-            chunks.append(chunk)
-        if self._reap() != 0 or not chunks:
-            return None
-        value: T = pickle.loads(b"".join(chunks))
-        return value
+            raise Interrupted("the child was ended or read before")
+        with os.fdopen(self._pipe, "rb", closefd=False) as reader:
+            while True:
+                try:
+                    value: T = pickle.load(reader)
+                except EOFError:  # the child closed its end: it has finished
+                    break
+                except pickle.UnpicklingError as exc:  # cut off in the middle of a value
+                    self._end(signal.SIGKILL)
+                    raise Interrupted("the child stopped in the middle of a value") from exc
+                yield value
+        if self._reap() != 0:
+            raise Interrupted("the child failed before it had sent everything")
 
     def discard(self) -> None:
-        """End the child now; its value is not wanted."""
+        """End the child now; its values are not wanted."""
         self._end(signal.SIGKILL)
 
 
-def _run_forked(
-    compute: Callable[[], object], write_end: int, parent: int
+def _run_streamed(
+    produce: Callable[[Callable[[T], None]], None], write_end: int, parent: int
 ) -> None:  # pragma: no cover - runs in the child
     _die_with_parent(parent)
     code = 1
     try:
-        _write_all(write_end, pickle.dumps(compute(), protocol=pickle.HIGHEST_PROTOCOL))
+        with os.fdopen(write_end, "wb") as writer:
+
+            def send(value: T) -> None:
+                pickle.dump(value, writer, protocol=pickle.HIGHEST_PROTOCOL)
+                writer.flush()  # each value as soon as it is made
+
+            produce(send)
         code = 0
     except BaseException:
         pass

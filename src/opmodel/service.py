@@ -68,7 +68,8 @@ from opmodel.store import (
 
 if TYPE_CHECKING:
     from opmodel.commands import Command
-    from opmodel.documents import Document
+    from opmodel.documents import Parts, Prefetched
+    from opmodel.importer import Planner
 
 #: Events read and applied per read-model transaction: large enough that commits
 #: (WAL checkpoints on SQLite) are a small share of a rebuild, small enough that
@@ -308,17 +309,27 @@ class Service:
         command_id = items[0][1].command_id if items else ""
         return Outcome(command_id, saved.positions, results)
 
-    def _save(self, work: Callable[[UnitOfWork], T], *, bulk: bool = False) -> tuple[T, Saved]:
+    def _save(
+        self,
+        work: Callable[[UnitOfWork], T],
+        *,
+        bulk: bool = False,
+        started: UnitOfWork | None = None,
+    ) -> tuple[T, Saved]:
         """Run a unit of work atomically, then bring the read models up to date.
 
         ``bulk`` (an import): while the events are saved, a helper process may work
-        out some read models' rows from them (:class:`_Ahead`).
+        out some read models' rows from them (:class:`_Ahead`). ``started``: a unit
+        already begun, for the first attempt.
         """
         ahead = _Ahead(self) if bulk else None
         try:
             try:
                 outcome = self.app.execute(
-                    work, bulk=bulk, before_put=ahead.start if ahead is not None else None
+                    work,
+                    bulk=bulk,
+                    before_put=ahead.start if ahead is not None else None,
+                    started=started,
                 )
             except OpmodelError:
                 raise
@@ -342,12 +353,12 @@ class Service:
         reason: str | None = None,
         source: str | None = None,
         progress: Progress | None = None,
-        document: Callable[[], Document] | None = None,
+        prefetched: Prefetched | None = None,
     ) -> dict[str, Any]:
         """Validate a whole import file, then apply it as one atomic change (once only).
 
-        ``document``: gives the file as already read and parsed (by a helper
-        process, :class:`~opmodel.documents.Prefetched`); else it is read here.
+        ``prefetched``: the file being read and parsed by a helper process
+        (:class:`~opmodel.documents.Prefetched`); else it is read here.
         """
         with gc_paused():
             return self._import_file(
@@ -356,7 +367,7 @@ class Service:
                 reason=reason,
                 source=source,
                 progress=progress,
-                document=document,
+                prefetched=prefetched,
             )
 
     def _import_file(
@@ -367,9 +378,10 @@ class Service:
         reason: str | None,
         source: str | None,
         progress: Progress | None,
-        document: Callable[[], Document] | None,
+        prefetched: Prefetched | None,
     ) -> dict[str, Any]:
-        from opmodel.importer import name_entry, plan_import
+        from opmodel.documents import load
+        from opmodel.importer import Planner, name_entry
 
         command_id = uuid.uuid4().hex
 
@@ -377,13 +389,30 @@ class Service:
             given = {"actor": actor, "reason": reason, "source": source}
             return make_meta(**{**given, **{k: v for k, v in fields.items() if v is not None}})
 
-        parsed = document() if document is not None else None
-        plan = plan_import(path, meta_for, command_id=command_id, document=parsed)
+        def read(parts: Parts) -> _ReadAhead:
+            planner = Planner(path, meta_for, command_id=command_id)
+            ahead = _ReadAhead(self.app, planner, parts.sha256)
+            for part in parts:
+                ahead.apply(planner.add(part))
+            return ahead
+
+        parts = prefetched.parts() if prefetched is not None else None
+        ahead = None
+        if parts is not None:
+            # Entries are validated, and applied, as the helper hands them over.
+            with suppress(parallel.Interrupted):  # it could not: the file is read here
+                ahead = read(parts)
+        if ahead is None:
+            ahead = read(load(path).parts())
+        plan = ahead.planner.plan(ahead.sha256)
         # Refuse a second import before showing progress; the unit of work checks
         # again, atomically, in case another writer imports the file meanwhile.
         self.app.execute(lambda uow: self._refuse_if_imported(uow, plan.sha256, plan.filename))
+        started = ahead.uow if ahead.planner.as_planned else None
         if progress is not None:
             progress.start(len(plan.items))
+            if started is not None:
+                progress.advance(len(ahead.results))
         first = plan.items[0][1]
         batch_meta = make_meta(
             command_id=command_id,
@@ -394,25 +423,26 @@ class Service:
 
         def work(uow: UnitOfWork) -> list[str | None]:
             self._refuse_if_imported(uow, plan.sha256, plan.filename)
-            uow.stage(
-                ImportBatch(
-                    sha256=plan.sha256,
-                    filename=plan.filename,
-                    entries=len(plan.items),
-                    meta=batch_meta,
-                )
-            )
             results: list[str | None] = []
-            for number, (command, meta) in enumerate(plan.items, start=1):
+            if uow is started:  # the entries applied as they were read
+                ahead.raise_failure()
+                results.extend(ahead.results)
+            for number in range(len(results) + 1, len(plan.items) + 1):
+                command, meta = plan.items[number - 1]
                 try:
                     results.append(command.run(self.app, uow, meta))
                 except OpmodelError as exc:
                     raise name_entry(number, command, exc) from exc
                 if progress is not None:
                     progress.advance(1)
+            # The import's own record comes first; its entry count is known only now.
+            batch = ImportBatch(
+                sha256=plan.sha256, filename=plan.filename, entries=len(plan.items), meta=batch_meta
+            )
+            uow.stage(batch, first=True)
             return results
 
-        results, saved = self._save(work, bulk=True)
+        results, saved = self._save(work, bulk=True, started=started)
         return {
             "file": plan.filename,
             "sha256": plan.sha256,
@@ -965,6 +995,49 @@ class Service:
         """The audit history, oldest first, as ``history --json`` prints it."""
         with self.connect() as conn:
             return query_history(conn, **filters)
+
+
+class _ReadAhead:
+    """An import's entries applied as they are read, before the whole file is.
+
+    Each entry the planner makes ready is applied to one unit of work, in order,
+    while the rest of the file is still being parsed (by a helper,
+    :class:`~opmodel.documents.Prefetched`). Nothing is saved: once the whole file
+    is read and valid, the unit goes on from there (:attr:`results`); if the plan
+    differs from what was applied (:attr:`Planner.as_planned`), it is dropped. The
+    first entry that fails stops the applying; its error is raised by
+    :meth:`raise_failure`, only once the file has proved valid, since an invalid
+    file's error comes first.
+    """
+
+    def __init__(self, app: OperatingModel, planner: Planner, sha256: str) -> None:
+        self.planner = planner
+        self.sha256 = sha256
+        self.uow = UnitOfWork(app, store_empty=not app.recorder.max_notification_id())
+        self.results: list[str | None] = []
+        self._app = app
+        self._failure: tuple[int, Command, Exception] | None = None
+
+    def apply(self, ready: list[tuple[int, Command, Meta]]) -> None:
+        """Apply the entries just made ready (unless one has failed)."""
+        for number, command, meta in ready:
+            if self._failure is not None:
+                return
+            try:
+                self.results.append(command.run(self._app, self.uow, meta))
+            except Exception as exc:  # raised in its turn, once the file is known valid
+                self._failure = (number, command, exc)
+
+    def raise_failure(self) -> None:
+        """Raise the first entry's failure, if one failed, named as the entry."""
+        if self._failure is None:
+            return
+        from opmodel.importer import name_entry
+
+        number, command, exc = self._failure
+        if isinstance(exc, OpmodelError):
+            raise name_entry(number, command, exc) from exc
+        raise exc
 
 
 class _Ahead:

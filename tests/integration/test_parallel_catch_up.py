@@ -473,7 +473,7 @@ def test_without_a_process_to_be_had_one_process_does_it_all(
         on_two_cores(store)
         path = programme(tmp_path / "programme.yaml", 600)
         prefetched = documents.Prefetched(path)
-        summary = store.import_file(path, document=prefetched.document)
+        summary = store.import_file(path, prefetched=prefetched)
         assert summary["events"] == store.head()
         incremental = read_models(store)
         store.rebuild(list(PROJECTIONS))  # its helper cannot be forked either

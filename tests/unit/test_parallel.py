@@ -177,29 +177,44 @@ def test_no_fork_beside_another_thread() -> None:
         thread.join()
 
 
-def test_a_forked_value_comes_back() -> None:
-    forked = parallel.Forked(lambda: {"entries": [{"n": n} for n in range(3)], "x": (1, "a")})
-    assert forked.result() == {"entries": [{"n": 0}, {"n": 1}, {"n": 2}], "x": (1, "a")}
-    assert forked.result() is None  # read once
-    assert _reaped(forked.pid)
+def test_streamed_values_come_back_in_order_as_they_are_sent() -> None:
+    def produce(send: Callable[[Any], None]) -> None:
+        for n in range(3):
+            send({"n": n, "x": (1, "a")})
+
+    streamed = parallel.Streamed(produce)
+    assert list(streamed) == [{"n": n, "x": (1, "a")} for n in range(3)]
+    assert _reaped(streamed.pid)
+    with pytest.raises(parallel.Interrupted):  # read once
+        list(streamed)
 
 
-def test_a_forked_computation_that_fails_gives_none() -> None:
-    def broken() -> int:
+def test_a_stream_whose_child_fails_is_interrupted_after_what_it_sent() -> None:
+    def produce(send: Callable[[Any], None]) -> None:
+        send(1)
+        send(2)
         raise ValueError("no")
 
-    forked = parallel.Forked(broken)
-    assert forked.result() is None
-    assert _reaped(forked.pid)
+    received: list[Any] = []
+    streamed = parallel.Streamed(produce)
+    with pytest.raises(parallel.Interrupted):
+        received.extend(streamed)
+    assert received == [1, 2]
+    assert _reaped(streamed.pid)
 
 
-def test_a_discarded_fork_is_ended_and_reaped() -> None:
-    forked = parallel.Forked(lambda: time.sleep(60))
+def test_a_discarded_stream_is_ended_and_reaped() -> None:
+    def produce(send: Callable[[Any], None]) -> None:
+        send(1)
+        time.sleep(60)
+
+    streamed = parallel.Streamed(produce)
     started = time.monotonic()
-    forked.discard()
+    streamed.discard()
     assert time.monotonic() - started < 30
-    assert forked.result() is None
-    assert _reaped(forked.pid)
+    assert _reaped(streamed.pid)
+    with pytest.raises(parallel.Interrupted):
+        list(streamed)
 
 
 def _write_batches(path: str, *, checkpoints: bool) -> int:
