@@ -62,16 +62,24 @@ def spans(start: int, end: int, size: int) -> list[tuple[int, int]]:
     """Batches of the positions after ``start`` up to ``end``, as ``(after, last)`` pairs,
     for two processes that take turns writing them (:class:`Baton`).
 
-    Each is ``size`` long but the first, half as long: its writer then has it written
-    by the time the other has read and planned the second, so neither waits at the
-    start (planning a batch takes longer than writing it).
+    The first and the last are half of ``size``, the others as even as can be and no
+    longer than ``size``. A short first batch is written by the time the other process
+    has read and planned the second, so neither waits at the start (planning a batch
+    takes longer than writing it); a short last batch keeps short the time one
+    process has nothing left to do while the other finishes.
     """
     if start >= end:
         return []
-    bounds = [start, min(start + max(size // 2, 1), end)]
-    while bounds[-1] < end:
-        bounds.append(min(bounds[-1] + size, end))
-    return list(itertools.pairwise(bounds))
+    half = max(size // 2, 1)
+    middle = end - start - 2 * half
+    if middle <= 0:  # room for two short ones at most
+        bounds = [start, min(start + half, end), end]
+    else:
+        count = -(-middle // size)
+        bounds = [start, start + half]
+        bounds += [start + half + middle * n // count for n in range(1, count + 1)]
+        bounds.append(end)
+    return [(low, high) for low, high in itertools.pairwise(bounds) if high > low]
 
 
 class Baton:
