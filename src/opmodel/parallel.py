@@ -20,6 +20,7 @@ so that nothing the parent owns is flushed or closed twice.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import itertools
 import os
@@ -284,6 +285,24 @@ class Checkpoints:
         return "TRUNCATE" if size > self.WAL_LIMIT else "PASSIVE"
 
 
+#: Helpers left to end on their own (:meth:`Helper.leave`), not yet reaped.
+_LEFT: set[int] = set()
+
+
+def reap_left() -> None:
+    """Reap the helpers left to end on their own that have ended (without waiting)."""
+    for pid in list(_LEFT):
+        try:
+            done, _ = os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:  # reaped already (by a wait for any child)
+            done = pid
+        if done:
+            _LEFT.discard(pid)
+
+
+atexit.register(reap_left)
+
+
 class _Child:
     """A forked child writing to this process through a pipe (its reading end here).
 
@@ -291,6 +310,7 @@ class _Child:
     """
 
     def __init__(self, run: Callable[[int, int], None]) -> None:
+        reap_left()
         read_end, write_end = os.pipe()
         parent = os.getpid()
         pid = os.fork()
@@ -357,6 +377,20 @@ class Helper(_Child):
         if not self._finished:
             self._end(signal.SIGTERM)
             self._result = None
+
+    def leave(self) -> None:
+        """The helper's work is done and known: let it end on its own, without waiting.
+
+        Its exit (the kernel letting go of a copy of this process's memory) takes
+        a few milliseconds that nobody needs to wait for. It is reaped when next
+        a child is forked, or at this process's exit, or once this process has
+        ended (by whoever adopts it then).
+        """
+        if not self._finished:
+            os.close(self._pipe)
+            self._finished = True
+            _LEFT.add(self.pid)
+            reap_left()
 
     def __enter__(self) -> Helper:
         return self

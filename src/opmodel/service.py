@@ -621,7 +621,7 @@ class Service:
         def in_helper() -> int:
             self._become_helper(turns)
             baton.hold(child=True)
-            return self._in_turn(projections, read, starts, spans, 1, baton, turns)
+            return int(self._in_turn(projections, read, starts, spans, 1, baton, turns))
 
         inherited = self._engine
         turns = self._turns()
@@ -632,17 +632,22 @@ class Service:
             except OSError:  # no process to be had (a limit reached): all of it here
                 return self._catch_up(projections, read, progress)
             baton.hold(child=False)
-            with helper:  # ended if this process fails; else reaped once it has ended
+            with helper:  # ended if this process fails
+                done = False
                 try:
                     with self._checkpoints(turns):
-                        self._in_turn(projections, read, starts, spans, 0, baton, turns, step)
-                        if len(spans) % 2 == 0:  # the last batch is the helper's
-                            baton.wait_for(len(spans) - 1, step)
+                        done = self._in_turn(
+                            projections, read, starts, spans, 0, baton, turns, step
+                        )
+                        if done and len(spans) % 2 == 0:  # the last batch is the helper's
+                            done = baton.wait_for(len(spans) - 1, step)
                 except ConcurrentChange:
                     pass  # another process applied a batch first: caught up below from there
                 baton.close()  # the helper, if still waiting for a batch, stops
-                # While the helper ends: whatever is left (a helper that failed, events
-                # saved meanwhile), from where the read models stopped.
+                if done:  # every batch is written: the helper only has to end
+                    helper.leave()
+                # Whatever is left (a helper that failed, events saved meanwhile), from
+                # where the read models stopped.
                 return written + self._catch_up(projections, read, progress)
         finally:
             baton.close()
@@ -659,19 +664,18 @@ class Service:
         baton: parallel.Baton,
         turns: parallel.Turns,
         written: Callable[[int], None] | None = None,
-    ) -> int:
+    ) -> bool:
         """Apply batches ``first``, ``first + 2``, … of ``spans``, each after the one before it.
 
         ``written(events)`` is told of every batch written, by either process. Stops
-        early, leaving the rest, if the other process stops. Returns the events applied.
+        early, leaving the rest, if the other process stops: whether it wrote them all.
         """
-        applied = 0
         for number in range(first, len(spans), 2):
             low, high = spans[number]
             batch = [e for e in read(low, high - low) if e.position <= high]
             plans = self._plan(projections, batch, starts, low, high)
             if number > 0 and not baton.wait_for(number - 1, written):
-                return applied  # the other process stopped: the rest is left
+                return False  # the other process stopped: the rest is left
             with self._writing(turns) as conn:
                 for projection, position, planned, ready in plans:
                     if tracked_position(conn, projection.name, lock=True) != position:
@@ -681,10 +685,9 @@ class Service:
                     run_prepared(conn, rest)
                     advance(conn, projection.name, position, high)
             baton.pass_on(number, len(batch))
-            applied += len(batch)
             if written is not None:
                 written(len(batch))
-        return applied
+        return True
 
     def _plan(
         self,

@@ -252,3 +252,20 @@ def test_a_checkpoints_thread_keeps_the_wal_from_growing(tmp_path: Any) -> None:
     checkpointed = _write_batches(str(tmp_path / "checkpointed.db"), checkpoints=True)
     assert alone > 2_000_000  # every page of the 2 MB written is still in the WAL
     assert checkpointed < alone / 4  # moved into the database as it went, the WAL reused
+
+
+def test_a_helper_left_to_end_is_reaped_once_it_has_ended() -> None:
+    def work() -> int:
+        time.sleep(0.2)
+        return 1
+
+    helper = parallel.Helper(work)
+    helper.leave()  # not waited for
+    assert helper.pid in parallel._LEFT
+    deadline = time.monotonic() + 30
+    while helper.pid in parallel._LEFT and time.monotonic() < deadline:
+        time.sleep(0.05)
+        parallel.reap_left()
+    assert helper.pid not in parallel._LEFT
+    assert _reaped(helper.pid)
+    assert helper.wait() is None  # its result was not wanted
