@@ -184,15 +184,26 @@ class StateTranscoder(JSONTranscoder):
     def _revive(self, value: Any) -> Any:
         kind = type(value)
         if kind is dict:
-            for key, item in value.items():
-                if type(item) in _LOOKED_INTO:
-                    value[key] = self._revive(item)
-            if len(value) == 2 and "_type_" in value and "_data_" in value:
+            if (
+                len(value) == 2
+                and "_type_" in value
+                and "_data_" in value
+                and type(value["_type_"]) is str
+            ):
+                # A registered type's value: what it holds first (as the hook sees it).
+                data = value["_data_"]
+                if type(data) in _LOOKED_INTO:
+                    value["_data_"] = data = self._revive(data)
                 try:
                     transcoding = self.names[value["_type_"]]
                 except KeyError:
                     return self._decode_obj(value)  # raises the library's error
-                return transcoding.decode(value["_data_"])
+                return transcoding.decode(data)
+            for key, item in value.items():
+                if type(item) in _LOOKED_INTO:
+                    value[key] = self._revive(item)
+            if len(value) == 2 and "_type_" in value and "_data_" in value:
+                return self._decode_obj(value)  # a "_type_" that is not text: the library's
             return value
         if kind is list:
             return [self._revive(item) for item in value]

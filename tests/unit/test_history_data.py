@@ -10,7 +10,7 @@ ensure_ascii=False)`` with that hook wrote before.
 from __future__ import annotations
 
 import json
-from datetime import UTC, date, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 from types import SimpleNamespace
 from typing import Any
@@ -21,6 +21,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from opmodel.projections.base import _json_default, dumps, dumps_fields
+from opmodel.projections.history import utc_stamp
 
 
 def reference(value: Any) -> str:
@@ -96,3 +97,13 @@ def test_an_event_s_fields_read_from_it_are_written_as_from_a_mapping(
             dumps_fields(event, list(fields))
         return
     assert dumps_fields(event, list(fields)) == expected
+
+
+@given(
+    moment=st.datetimes(
+        timezones=st.sampled_from([UTC, timezone(timedelta(hours=-5, minutes=-30))])
+    )
+)
+def test_a_history_stamp_is_the_fixed_width_utc_isoformat(moment: datetime) -> None:
+    utc = moment.astimezone(UTC).replace(tzinfo=None)
+    assert utc_stamp(moment) == utc.isoformat(timespec="microseconds") + "Z"

@@ -68,7 +68,9 @@ def event_digest(canonical_bytes: bytes) -> str:
 
 def link(previous: bytes, canonical_bytes: bytes) -> bytes:
     """hash(n) from hash(n-1) and canonical(n)."""
-    return hashlib.sha256(previous + canonical_bytes).digest()
+    chained = hashlib.sha256(previous)
+    chained.update(canonical_bytes)  # without copying the two into one first
+    return chained.digest()
 
 
 READABLE = ("actor", "reason", "source", "command_id", "effective")

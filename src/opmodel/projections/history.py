@@ -119,7 +119,7 @@ class HistoryProjection:
         refs: list[tuple[str, int]] = []
         for envelope in batch:
             event = envelope.event
-            aggregate, name, own, kind, key_of = _info(type(event))
+            aggregate, name, own, kind, key_of, others = _info(type(event))
             ident = event.originator_id.hex
             if key_of is not None:
                 learned.learn(key_of(event), ident, kind)
@@ -143,7 +143,10 @@ class HistoryProjection:
                     dumps_fields(event, own),
                 )
             )
-            refs.extend((ref, position) for ref in sorted(_refs(event, ident, kind)))
+            if others:
+                refs.extend((ref, position) for ref in sorted(_refs(event, ident, kind)))
+            else:  # an event about its own thing only
+                refs.append((f"{kind}:{ident}", position))
         ready: list[AnyOperation] = [(S_NAME, row) for row in learned.names]
         ready.extend((S_LABEL_DELETE, {"b_id": ident}) for ident in learned.labels)
         ready.extend(
@@ -182,7 +185,16 @@ HISTORY_COLUMNS = tuple(column.name for column in history.c)
 def utc_stamp(moment: datetime) -> str:
     """A fixed-width UTC timestamp (``2024-01-31T12:00:00.000000Z``): compares as it sorts."""
     if moment.tzinfo is UTC:  # as eventsourcing stamps events: no conversion to make
-        return moment.isoformat(timespec="microseconds")[:-6] + "Z"
+        # %-formatting: ~40% quicker than isoformat or f-string format specs (UP031 waived)
+        return "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ" % (  # noqa: UP031
+            moment.year,
+            moment.month,
+            moment.day,
+            moment.hour,
+            moment.minute,
+            moment.second,
+            moment.microsecond,
+        )
     utc = moment.astimezone(UTC).replace(tzinfo=None)
     return utc.isoformat(timespec="microseconds") + "Z"
 
@@ -266,15 +278,20 @@ _KEY_OF: dict[tuple[str, str], Callable[[Any], str]] = {
     ("DecisionNumbering", "Started"): lambda _event: "decisions",
 }
 
-_INFO: dict[type, tuple[str, str, tuple[str, ...], str, Callable[[Any], str] | None]] = {}
+_Info = tuple[str, str, tuple[str, ...], str, Callable[[Any], str] | None, bool]
+_INFO: dict[type, _Info] = {}
 
 
-def _info(event_class: type) -> tuple[str, str, tuple[str, ...], str, Callable[[Any], str] | None]:
-    """An event class's aggregate, name, own fields, subject kind and key (worked out once)."""
+def _info(event_class: type) -> _Info:
+    """An event class's aggregate, name, own fields, subject kind, key, and whether it
+    may name other things than its own (worked out once)."""
     found = _INFO.get(event_class)
     if found is None:
         aggregate, name, own = event_names(event_class)
-        found = (aggregate, name, own, subject_kind(aggregate), _KEY_OF.get((aggregate, name)))
+        fields, concerns = _ref_fields(event_class)
+        kind = subject_kind(aggregate)
+        key_of = _KEY_OF.get((aggregate, name))
+        found = (aggregate, name, own, kind, key_of, bool(fields or concerns))
         _INFO[event_class] = found
     return found
 

@@ -14,7 +14,7 @@ from typing import ClassVar
 
 from sqlalchemy import Column, Connection, Integer, MetaData, String, Table, insert, select
 
-from opmodel.audit.canonical import GENESIS, as_bytes, canonical, event_digest, link
+from opmodel.audit.canonical import GENESIS, PREFIX, as_bytes, event_digest, link
 from opmodel.projections.base import AnyOperation, Envelope, Planned, Rows
 
 metadata = MetaData()
@@ -32,11 +32,31 @@ ledger = Table(
 S_LEDGER = insert(ledger)
 
 
-def stored_canonical(envelope: Envelope) -> bytes:
-    """The canonical bytes of a stored event, from the notification the store returned."""
-    n = envelope.stored
-    return canonical(envelope.position, n.originator_id.hex, n.originator_version, n.topic,
-                     as_bytes(n.state))  # fmt: skip
+class CanonicalBytes:
+    """:func:`~opmodel.audit.canonical.canonical` of stored events, from what the store returned.
+
+    The same bytes (tested against it), made with one formatting per event and each
+    topic encoded once: ``canonical`` is the verifier's own, written for clarity in
+    the standard library alone, and a rebuild makes one per stored event.
+    """
+
+    def __init__(self) -> None:
+        self._topics: dict[str, bytes] = {}
+
+    def __call__(self, envelope: Envelope) -> bytes:
+        n = envelope.stored
+        topic = self._topics.get(n.topic)
+        if topic is None:
+            topic = self._topics[n.topic] = n.topic.encode("utf-8")
+        state = n.state if n.state.__class__ is bytes else as_bytes(n.state)
+        return b"%s%d\n%s\n%d\n%s\n%s" % (
+            PREFIX,
+            envelope.position,
+            n.originator_id.hex.encode("ascii"),
+            n.originator_version,
+            topic,
+            state,
+        )
 
 
 def head_hash(conn: Connection) -> tuple[int, bytes]:
@@ -59,8 +79,9 @@ class LedgerProjection:
         # chain hash needs the one before it, which the previous batch may still be
         # writing: the links are made when the ledger's last hash can be read.
         events = []
+        canonical_bytes = CanonicalBytes()
         for envelope in batch:
-            data = stored_canonical(envelope)
+            data = canonical_bytes(envelope)
             stored = envelope.stored
             events.append(
                 (

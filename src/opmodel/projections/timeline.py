@@ -19,10 +19,10 @@ answer never depends on how far behind a read model is.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from datetime import date
 from operator import itemgetter
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NamedTuple
 
 from sqlalchemy import (
     DDL,
@@ -55,6 +55,7 @@ from opmodel.projections.base import (
     AnyOperation,
     Envelope,
     Planned,
+    Rows,
     fetch_rows,
     lacks_columns,
     table_columns,
@@ -122,28 +123,59 @@ class TimelineProjection:
 
     def plan(self, batch: Sequence[Envelope]) -> Planned:
         # A row follows from its event alone.
-        return Planned(list(self._rows(batch)))
+        rows = []
+        for envelope in batch:
+            event = envelope.event
+            kind = _KIND_OF.get(type(event)) or _kind_of(envelope)
+            if kind is _BOOKKEEPING:
+                continue
+            ident = event.originator_id.hex
+            rows.append(
+                (
+                    envelope.position,
+                    ident,
+                    event.originator_version,
+                    event.meta.effective,
+                    f"{ident}:{event.number}" if kind.phase else None,
+                    kind.planned,
+                    kind.applied,
+                )
+            )
+        return Planned([(S_TIMELINE, Rows(TIMELINE_COLUMNS, rows))])
 
     def operations(self, conn: Connection, batch: Sequence[Envelope]) -> list[AnyOperation]:
         return self.plan(batch).operations(conn)
 
-    def _rows(self, batch: Sequence[Envelope]) -> Iterator[AnyOperation]:
-        for envelope in batch:
-            if envelope.aggregate in INTERNAL_AGGREGATES:
-                continue
-            event = envelope.event
-            yield (
-                S_TIMELINE,
-                {
-                    "position": envelope.position,
-                    "originator_id": event.originator_id.hex,
-                    "originator_version": event.originator_version,
-                    "effective": event.meta.effective,
-                    "phase": phase_of(envelope),
-                    "planned": envelope.name == "PhasePlanned",
-                    "applied": changes_the_model(envelope),
-                },
-            )
+
+#: The order of a timeline row's values in :meth:`TimelineProjection.plan`: the table's.
+TIMELINE_COLUMNS = tuple(column.name for column in timeline.c)
+
+
+class _Kind(NamedTuple):
+    """What the timeline records of every event of one class."""
+
+    phase: bool  # about a delivery phase (its row names it: see phase_of)
+    planned: bool
+    applied: bool
+
+
+#: Bookkeeping events have no row.
+_BOOKKEEPING = _Kind(False, False, False)
+_KIND_OF: dict[type, _Kind] = {}
+
+
+def _kind_of(envelope: Envelope) -> _Kind:
+    """The timeline's view of an event's class (worked out once per class)."""
+    if envelope.aggregate in INTERNAL_AGGREGATES:
+        kind = _BOOKKEEPING
+    else:
+        kind = _Kind(
+            phase=envelope.aggregate == "Cluster" and envelope.name in PHASE_EVENTS,
+            planned=envelope.name == "PhasePlanned",
+            applied=changes_the_model(envelope),
+        )
+    _KIND_OF[type(envelope.event)] = kind
+    return kind
 
 
 def positions_to_apply(
