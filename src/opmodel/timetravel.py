@@ -23,19 +23,28 @@ event is read instead (:func:`scan_events`). See ADR 0005.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import create_engine, func, select
 from sqlalchemy.schema import CreateTable
 
+from opmodel import parallel
 from opmodel.domain.values import parse_date
 from opmodel.errors import InvalidInput, NotFound, PhaseNotInProgress
-from opmodel.projections.base import INTERNAL_AGGREGATES, Envelope, gc_paused, run_operations
+from opmodel.projections.base import (
+    INTERNAL_AGGREGATES,
+    AnyOperation,
+    Envelope,
+    gc_paused,
+    run_operations,
+)
 from opmodel.projections.history import history, utc_stamp
 from opmodel.projections.operating_model import (
+    STATEMENTS,
     OperatingModelProjection,
     changes_the_model,
     clusters,
@@ -198,14 +207,77 @@ def select_events(
     every event up to the position asked about, every event is read instead
     (:func:`scan_events`): the same answer, only slower.
     """
-    up_to = point.position if point.position is not None else service.head()
-    events = service.events_table()
-    with service.connect() as conn:
-        rows = stored_events_to_apply(conn, events, up_to, point.as_of, every_event=every_event)
+    rows = _selected_rows(service, point, every_event=every_event)
     with gc_paused():
         if rows is None:
-            return scan_events(service, up_to, point.as_of, every_event=every_event)
+            return scan_events(
+                service, _up_to(service, point), point.as_of, every_event=every_event
+            )
         return service.envelopes(rows, stored=False)
+
+
+def _up_to(service: Service, point: PointInTime) -> int:
+    return point.position if point.position is not None else service.head()
+
+
+def _selected_rows(
+    service: Service, point: PointInTime, *, every_event: bool = False
+) -> list[tuple[Any, ...]] | None:
+    """The stored rows of :func:`select_events`, in order (None: the timeline is behind)."""
+    events = service.events_table()
+    with service.connect() as conn:
+        return stored_events_to_apply(
+            conn, events, _up_to(service, point), point.as_of, every_event=every_event
+        )
+
+
+def _build(service: Service, point: PointInTime, builder: ModelBuilder) -> None:
+    """Apply the events that make the model at ``point`` to ``builder``, in order.
+
+    Many events are shared with a forked helper (:mod:`opmodel.parallel`): it
+    deserialises the later half and works out their operations while this process
+    deserialises and applies the earlier half, then this process applies the
+    helper's, after its own. The helper only ever saves time: if it fails, the later
+    half is done here.
+    """
+    rows = _selected_rows(service, point)
+    if rows is None:
+        builder.apply(scan_events(service, _up_to(service, point), point.as_of))
+        return
+    if len(rows) < parallel.MIN_EVENTS or not parallel.can_fork():
+        builder.apply(service.envelopes(rows, stored=False))
+        return
+    service.app  # noqa: B018 - the mapper the helper deserialises with, made before the fork
+    half = len(rows) // 2
+    later = rows[half:]
+    try:
+        helper = parallel.Streamed(partial(_later_operations, service, builder, later))
+    except OSError:  # no process to be had
+        builder.apply(service.envelopes(rows, stored=False))
+        return
+    try:
+        builder.apply(service.envelopes(rows[:half], stored=False))
+        del rows
+        try:
+            (numbered,) = list(helper)
+        except (parallel.Interrupted, ValueError):  # the helper failed: the later half here
+            builder.apply(service.envelopes(later, stored=False))
+        else:
+            builder.run([(STATEMENTS[n], params) for n, params in numbered])
+    finally:
+        helper.discard()
+
+
+def _later_operations(
+    service: Service,
+    builder: ModelBuilder,
+    rows: list[tuple[Any, ...]],
+    send: Callable[[list[tuple[int, Any]]], None],
+) -> None:  # pragma: no cover - runs in the helper
+    """In the helper: the operations of ``rows``' events, their statements by number."""
+    planned = builder.projection.plan(service.envelopes(rows, stored=False))
+    number = {id(statement): n for n, statement in enumerate(STATEMENTS)}
+    send([(number[id(statement)], params) for statement, params in planned.ready])
 
 
 def _stream(service: Service, up_to: int) -> Iterator[Envelope]:
@@ -278,8 +350,12 @@ class ModelBuilder:
         self.projection = OperatingModelProjection()
 
     def apply(self, events: Sequence[Envelope]) -> None:
+        self.run(self.projection.operations(self.conn, events))
+
+    def run(self, operations: Iterable[AnyOperation]) -> None:
+        """Run operations worked out for this read model (by :meth:`apply`, or a helper)."""
         with self.conn.begin():
-            run_operations(self.conn, self.projection.operations(self.conn, events))
+            run_operations(self.conn, operations)
 
     def model(self, *, cluster: str | None, on: date, with_ids: bool = False) -> dict[str, Any]:
         with self.conn.begin():
@@ -307,7 +383,7 @@ def model_at(
         try:
             # The events are let go as soon as they are applied, before the collector
             # runs again: otherwise its first pass walks every one of them.
-            builder.apply(select_events(service, replace(point, position=position)))
+            _build(service, replace(point, position=position), builder)
             model = builder.model(cluster=cluster, on=point.judged_on(), with_ids=with_ids)
         except NotFound:
             if cluster is not None and _exists_now(service, cluster):

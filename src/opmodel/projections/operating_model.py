@@ -365,6 +365,12 @@ S_CASE_INSERT = insert(business_cases).from_select(
 )
 
 
+#: Every statement the handlers use, by number (a helper process names them so).
+STATEMENTS: tuple[Any, ...] = tuple(
+    value for key, value in list(globals().items()) if key.startswith("S_")
+)
+
+
 class OperatingModelProjection:
     """Clusters, members, leads, phases, contracts, decisions and governance."""
 
