@@ -165,12 +165,15 @@ class _Bar:
         self._done = 0
 
     def start(self, total: int) -> None:
-        """Show the bar, now that the total is known."""
+        """Show the bar, now that the total is known.
+
+        The rate counts from when the bar was made, not from now: an import has
+        applied most of its entries by the time it knows how many there are.
+        """
         if self._progress is None or self._task is not None:
             return
         self._progress.start()
         self._task = self._progress.add_task(self._label, total=total or None, rate="-")
-        self._started = time.perf_counter()
 
     def __call__(self, n: int) -> None:
         self.advance(n)
