@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext, suppress
 from dataclasses import dataclass
 from datetime import date
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
@@ -611,6 +612,8 @@ class Service:
         """
         spans = parallel.spans(min(starts.values()), head, self.batch_size)
         written = 0
+        if read == self.read_events and not any(p.reads_stored for p in projections):
+            read = partial(self.read_events, stored=False)  # no read model needs them
 
         def step(events: int) -> None:
             nonlocal written
