@@ -421,7 +421,11 @@ def _fast_yaml() -> _FastYaml | None:
                 if event.__class__ is SequenceStartEvent and not event.anchor and not event.tag:
                     yield from runs(get, anchors)
                     continue
-            yield ("key", key, node(get, event, anchors))
+            value = node(get, event, anchors)
+            if key.__class__ is str and key == "entries" and value.__class__ is list:
+                yield ("entries", value)  # an anchored or tagged list: one run
+            else:
+                yield ("key", key, value)
 
     def runs(get: Callable[[], Any], anchors: _Anchors) -> Iterator[Part]:
         """The items of a sequence up to its end, ``ENTRIES_PER_PART`` at a time."""

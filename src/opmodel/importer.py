@@ -77,12 +77,12 @@ class Planner:
             self._whole = True
             self._top = {}
             return []
-        if kind == "key" and not (part[1] == "entries" and isinstance(part[2], list)):
+        if kind == "key":
             self._top[part[1]] = part[2]
             if part[1] == "defaults":
                 self._defaults_changed()
             return []
-        run = part[1] if kind == "entries" else part[2]
+        run = part[1]
         if self._entries is None:
             self._entries = []
             self._top["entries"] = self._entries

@@ -59,6 +59,7 @@ def departments(count: int, start: int = 0) -> list[str]:
 
 
 FORM = "{cluster form: {name: Synergy, phases: 2}, effective: 2021-03-01}"
+JOIN_NOWHERE = "{department join: {code: NONE, cluster: Nowhere}}"  # breaks a domain rule
 
 
 def fails(cli: Cli, path: Path, code: int) -> str:
@@ -106,7 +107,7 @@ def test_an_invalid_entry_is_named_even_after_one_that_breaks_a_rule(
     path = write(
         tmp_path,
         FORM,
-        "{department join: {code: NONE, cluster: Nowhere}}",
+        JOIN_NOWHERE,
         *departments(9),
         "{funding grant: {cluster: Synergy, amount: lots}}",
     )
@@ -131,7 +132,7 @@ def test_a_top_level_key_after_the_entries_is_checked_first(
     path = write(
         tmp_path,
         FORM,
-        "{department join: {code: NONE, cluster: Nowhere}}",
+        JOIN_NOWHERE,
         *departments(6),
         "{department register: {code: 'no spaces allowed', name: X}}",
         tail="colour: blue",
@@ -174,9 +175,7 @@ def test_a_file_imported_before_is_refused_not_reported_against_its_entries(
 def test_a_yaml_error_late_in_the_file_is_the_error_reported(
     cli: Cli, tmp_path: Path, handed_over: bool
 ) -> None:
-    path = write(
-        tmp_path, FORM, "{department join: {code: NONE, cluster: Nowhere}}", *departments(9)
-    )
+    path = write(tmp_path, FORM, JOIN_NOWHERE, *departments(9))
     path.write_text(path.read_text() + "  - [unclosed\n", encoding="utf-8")
     message = fails(cli, path, 2)
     assert message.startswith(f"Error: import file {path} is not valid YAML at line 15")
