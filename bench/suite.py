@@ -34,7 +34,7 @@ from bench.workload import AS_OF_DAY, write_import_file
 
 def catch_up_page() -> int:
     """How many events opmodel's catch-up reads at a time (the bare read's page size)."""
-    from opmodel.service import BATCH_SIZE
+    from opmodel.catchup import BATCH_SIZE
 
     return BATCH_SIZE
 

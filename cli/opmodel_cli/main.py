@@ -630,26 +630,14 @@ def import_(
     as_json: bool,
 ) -> None:
     """Apply FILE (YAML or JSON) as one atomic change; a file is imported once."""
-    from opmodel.documents import Prefetched
     from opmodel_cli.render import progress_bar
 
-    # A large file is parsed by a helper process while the store opens, and its entries
-    # are validated and applied as they are handed over (ADR 0008, 0011).
-    prefetched = Prefetched(file)
-    try:
-        with _open(ctx, write=True) as service:
-            bar = progress_bar(f"importing {file.name}", None, enabled=not as_json, unit="entries")
-            with bar as advance:
-                summary = service.import_file(
-                    file,
-                    actor=actor,
-                    reason=reason,
-                    source=source,
-                    progress=advance,
-                    prefetched=prefetched,
-                )
-    finally:
-        prefetched.discard()
+    with _open(ctx, write=True) as service:
+        bar = progress_bar(f"importing {file.name}", None, enabled=not as_json, unit="entries")
+        with bar as advance:
+            summary = service.import_file(
+                file, actor=actor, reason=reason, source=source, progress=advance
+            )
     if as_json:
         _emit_json(summary)
     else:
@@ -742,7 +730,7 @@ def audit_digest(ctx: click.Context, as_json: bool) -> None:
     from opmodel.audit.integrity import take_digest
 
     with _open(ctx, write=False) as service:
-        position, head = take_digest(service)
+        position, head = take_digest(service.database)
     if as_json:
         _emit_json({"position": position, "hash": head})
     else:
@@ -769,7 +757,7 @@ def audit_verify(
         # --json shows no bar, so it need not open the event store to learn the head.
         total = 0 if as_json else service.head()
         with progress_bar("verifying", total, enabled=total > 50_000) as bar:
-            report = verify(service, expected, progress=bar)
+            report = verify(service.database, expected, progress=bar)
     if as_json:
         _emit_json(report.as_json())
         if not report.ok:
@@ -795,7 +783,7 @@ def audit_export(ctx: click.Context, out: Path, as_json: bool) -> None:
     with _open(ctx, write=False) as service:
         total = service.head()
         with progress_bar("exporting", total, enabled=not as_json and total > 50_000) as bar:
-            summary = export(service, out, progress=bar)
+            summary = export(service.database, out, progress=bar)
     if as_json:
         _emit_json(summary)
     else:

@@ -23,28 +23,19 @@ event is read instead (:func:`scan_events`). See ADR 0005.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
-from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import create_engine, func, select
 from sqlalchemy.schema import CreateTable
 
-from opmodel import parallel
 from opmodel.domain.values import parse_date
 from opmodel.errors import InvalidInput, NotFound, PhaseNotInProgress
-from opmodel.projections.base import (
-    INTERNAL_AGGREGATES,
-    AnyOperation,
-    Envelope,
-    gc_paused,
-    run_operations,
-)
+from opmodel.projections.base import INTERNAL_AGGREGATES, AnyOperation, Envelope
 from opmodel.projections.history import history, utc_stamp
 from opmodel.projections.operating_model import (
-    STATEMENTS,
     OperatingModelProjection,
     changes_the_model,
     clusters,
@@ -55,9 +46,8 @@ from opmodel.projections.operating_model import (
     query_model,
 )
 from opmodel.projections.timeline import phase_of, stored_events_to_apply
-
-if TYPE_CHECKING:
-    from opmodel.service import Service
+from opmodel.store.database import Database
+from opmodel.store.execution import gc_paused, run_operations
 
 READ_BATCH = 5000
 
@@ -98,13 +88,13 @@ def parse_moment(text: str, *, what: str = "--as-recorded") -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def position_recorded_by(service: Service, text: str, *, what: str = "--as-recorded") -> int:
+def position_recorded_by(database: Database, text: str, *, what: str = "--as-recorded") -> int:
     """The position current at ``@P`` or at a moment T (0 if nothing was recorded by then).
 
     ``what`` names the option the user gave, for error messages.
     """
     value = text.strip()
-    head = service.head()
+    head = database.head()
     if value.startswith("@"):
         number = value[1:]
         if not number.isdigit():
@@ -114,14 +104,14 @@ def position_recorded_by(service: Service, text: str, *, what: str = "--as-recor
             raise NotFound(f"position {position} does not exist yet: the store's head is {head}")
         return position
     stamp = utc_stamp(parse_moment(value, what=what))
-    with service.connect() as conn:
+    with database.connect() as conn:
         found = conn.execute(
             select(func.max(history.c.position)).where(history.c.recorded_at <= stamp)
         ).scalar()
     return int(found or 0)
 
 
-def phase_date(service: Service, reference: str) -> date:
+def phase_date(database: Database, reference: str) -> date:
     """The completion (or, with ``:start``, start) date of phase ``CLUSTER:N[:start]``."""
     parts = reference.strip().split(":")
     want_start = len(parts) == 3 and parts[2].lower() == "start"
@@ -130,7 +120,7 @@ def phase_date(service: Service, reference: str) -> date:
             f"phase {reference!r} is not valid: write CLUSTER:N or CLUSTER:N:start (Synergy:2)"
         )
     name, number = parts[0], int(parts[1])
-    with service.connect() as conn:
+    with database.connect() as conn:
         cluster = conn.execute(
             select(clusters.c.id, clusters.c.name).where(clusters.c.name_key == name.casefold())
         ).first()
@@ -163,7 +153,7 @@ def phase_date(service: Service, reference: str) -> date:
 
 
 def point_in_time(
-    service: Service,
+    database: Database,
     *,
     as_of: str | date | None = None,
     as_recorded: str | None = None,
@@ -174,20 +164,20 @@ def point_in_time(
         raise InvalidInput("give --as-of or --at-phase, not both")
     day = parse_date(as_of, what="--as-of") if as_of is not None else None
     if at_phase is not None:
-        day = phase_date(service, at_phase)
-    position = position_recorded_by(service, as_recorded) if as_recorded is not None else None
+        day = phase_date(database, at_phase)
+    position = position_recorded_by(database, as_recorded) if as_recorded is not None else None
     return PointInTime(position=position, recorded=as_recorded, as_of=day)
 
 
-def point_from_reference(service: Service, reference: str) -> PointInTime:
+def point_from_reference(database: Database, reference: str) -> PointInTime:
     """``diff`` endpoints: a date, ``@POS``, or ``phase:CLUSTER:N[:start]``."""
     value = reference.strip()
     if value.startswith("@"):
         return PointInTime(
-            position=position_recorded_by(service, value), recorded=value, label=value
+            position=position_recorded_by(database, value), recorded=value, label=value
         )
     if value.lower().startswith("phase:"):
-        return PointInTime(as_of=phase_date(service, value[len("phase:") :]), label=value)
+        return PointInTime(as_of=phase_date(database, value[len("phase:") :]), label=value)
     try:
         return PointInTime(as_of=parse_date(value, what="diff endpoint"), label=value)
     except InvalidInput:
@@ -198,7 +188,7 @@ def point_from_reference(service: Service, reference: str) -> PointInTime:
 
 
 def select_events(
-    service: Service, point: PointInTime, *, every_event: bool = False
+    database: Database, point: PointInTime, *, every_event: bool = False
 ) -> list[Envelope]:
     """The events that make the model at ``point``, in the order to apply them.
 
@@ -207,86 +197,46 @@ def select_events(
     every event up to the position asked about, every event is read instead
     (:func:`scan_events`): the same answer, only slower.
     """
-    rows = _selected_rows(service, point, every_event=every_event)
+    rows = _selected_rows(database, point, every_event=every_event)
     with gc_paused():
         if rows is None:
             return scan_events(
-                service, _up_to(service, point), point.as_of, every_event=every_event
+                database, _up_to(database, point), point.as_of, every_event=every_event
             )
-        return service.envelopes(rows, stored=False)
+        return database.envelopes(rows, stored=False)
 
 
-def _up_to(service: Service, point: PointInTime) -> int:
-    return point.position if point.position is not None else service.head()
+def _up_to(database: Database, point: PointInTime) -> int:
+    return point.position if point.position is not None else database.head()
 
 
 def _selected_rows(
-    service: Service, point: PointInTime, *, every_event: bool = False
+    database: Database, point: PointInTime, *, every_event: bool = False
 ) -> list[tuple[Any, ...]] | None:
     """The stored rows of :func:`select_events`, in order (None: the timeline is behind)."""
-    events = service.events_table()
-    with service.connect() as conn:
+    events = database.events_table()
+    with database.connect() as conn:
         return stored_events_to_apply(
-            conn, events, _up_to(service, point), point.as_of, every_event=every_event
+            conn, events, _up_to(database, point), point.as_of, every_event=every_event
         )
 
 
-def _build(service: Service, point: PointInTime, builder: ModelBuilder) -> None:
-    """Apply the events that make the model at ``point`` to ``builder``, in order.
-
-    Many events are shared with a forked helper (:mod:`opmodel.parallel`): it
-    deserialises the later half and works out their operations while this process
-    deserialises and applies the earlier half, then this process applies the
-    helper's, after its own. The helper only ever saves time: if it fails, the later
-    half is done here.
-    """
-    rows = _selected_rows(service, point)
+def _build(database: Database, point: PointInTime, builder: ModelBuilder) -> None:
+    """Apply the events that make the model at ``point`` to ``builder``, in order."""
+    rows = _selected_rows(database, point)
     if rows is None:
-        builder.apply(scan_events(service, _up_to(service, point), point.as_of))
-        return
-    if len(rows) < parallel.MIN_EVENTS or not parallel.can_fork():
-        builder.apply(service.envelopes(rows, stored=False))
-        return
-    service.app  # noqa: B018 - the mapper the helper deserialises with, made before the fork
-    half = len(rows) // 2
-    later = rows[half:]
-    try:
-        helper = parallel.Streamed(partial(_later_operations, service, builder, later))
-    except OSError:  # no process to be had
-        builder.apply(service.envelopes(rows, stored=False))
-        return
-    try:
-        builder.apply(service.envelopes(rows[:half], stored=False))
-        del rows
-        try:
-            (numbered,) = list(helper)
-        except (parallel.Interrupted, ValueError):  # the helper failed: the later half here
-            builder.apply(service.envelopes(later, stored=False))
-        else:
-            builder.run([(STATEMENTS[n], params) for n, params in numbered])
-    finally:
-        helper.discard()
+        builder.apply(scan_events(database, _up_to(database, point), point.as_of))
+    else:
+        builder.apply(database.envelopes(rows, stored=False))
 
 
-def _later_operations(
-    service: Service,
-    builder: ModelBuilder,
-    rows: list[tuple[Any, ...]],
-    send: Callable[[list[tuple[int, Any]]], None],
-) -> None:  # pragma: no cover - runs in the helper
-    """In the helper: the operations of ``rows``' events, their statements by number."""
-    planned = builder.projection.plan(service.envelopes(rows, stored=False))
-    number = {id(statement): n for n, statement in enumerate(STATEMENTS)}
-    send([(number[id(statement)], params) for statement, params in planned.ready])
-
-
-def _stream(service: Service, up_to: int) -> Iterator[Envelope]:
+def _stream(database: Database, up_to: int) -> Iterator[Envelope]:
     after = 0
     while True:
         limit = min(READ_BATCH, up_to - after)
         if limit <= 0:
             return
-        batch = service.read_events(after, limit)
+        batch = database.read_events(after, limit)
         if not batch:
             return
         for envelope in batch:
@@ -296,10 +246,10 @@ def _stream(service: Service, up_to: int) -> Iterator[Envelope]:
 
 
 def scan_events(
-    service: Service, up_to: int, as_of: date | None, *, every_event: bool = False
+    database: Database, up_to: int, as_of: date | None, *, every_event: bool = False
 ) -> list[Envelope]:
     """:func:`select_events` by reading every event up to ``up_to`` (no timeline needed)."""
-    events = list(_stream(service, up_to))
+    events = list(_stream(database, up_to))
 
     def wanted(e: Envelope) -> bool:
         return every_event or changes_the_model(e)
@@ -370,23 +320,23 @@ class ModelBuilder:
 
 
 def model_at(
-    service: Service, point: PointInTime, *, cluster: str | None = None, with_ids: bool = False
+    database: Database, point: PointInTime, *, cluster: str | None = None, with_ids: bool = False
 ) -> dict[str, Any]:
     """The operating model at ``point``, in the ``show --json`` shape.
 
     ``with_ids`` adds ``department_ids`` (code -> lasting id), so a diff can tell a
     re-code from a department leaving and another arriving.
     """
-    position = point.position if point.position is not None else service.head()
+    position = point.position if point.position is not None else database.head()
     with gc_paused():
         builder = ModelBuilder()
         try:
             # The events are let go as soon as they are applied, before the collector
             # runs again: otherwise its first pass walks every one of them.
-            _build(service, replace(point, position=position), builder)
+            _build(database, replace(point, position=position), builder)
             model = builder.model(cluster=cluster, on=point.judged_on(), with_ids=with_ids)
         except NotFound:
-            if cluster is not None and _exists_now(service, cluster):
+            if cluster is not None and _exists_now(database, cluster):
                 raise NotFound(
                     f"cluster {cluster!r} did not exist yet {_describe(point)}: it was formed "
                     "later (see opmodel history --cluster)",
@@ -403,8 +353,8 @@ def model_at(
     }
 
 
-def _exists_now(service: Service, cluster: str) -> bool:
-    with service.connect() as conn:
+def _exists_now(database: Database, cluster: str) -> bool:
+    with database.connect() as conn:
         found = conn.execute(
             select(clusters.c.id).where(clusters.c.name_key == cluster.casefold())
         ).first()

@@ -408,7 +408,7 @@ def test_projections_follow_on_postgres_wakes_on_notify(postgres_url: str) -> No
         channel = service.app.recorder.channel_name  # type: ignore[attr-defined]
 
         def listening() -> bool:
-            with service.connect() as conn:
+            with service.database.connect() as conn:
                 return bool(
                     conn.execute(
                         text("SELECT count(*) FROM pg_stat_activity WHERE query = :q"),

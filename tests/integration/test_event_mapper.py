@@ -31,9 +31,10 @@ from eventsourcing.utils import get_topic
 from hypothesis import given
 from hypothesis import strategies as st
 
-from opmodel.application import EventMapper, OperatingModel, StateTranscoder
+from opmodel.application import OperatingModel
 from opmodel.domain.values import Meta
 from opmodel.service import Service
+from opmodel.store.codec import EventMapper, StateTranscoder
 
 EXAMPLE = Path(__file__).parent.parent.parent / "docs" / "examples" / "uk-shared-services.yaml"
 

@@ -1,46 +1,15 @@
 """Import files through the CLI: validated whole, applied as one atomic change, once.
 
-Every test runs twice: with the file read in the command, and with it handed over
-by a helper process a few entries at a time, each entry validated and applied as
-it arrives (ADR 0011). The outcome must be the same either way: the same events,
-and for a file that fails, the same first error, whatever order the parts of the
-file came in and whatever the entries already applied ran into.
+For a file that fails, the first error is the one of the file's order: its
+shape, an invalid entry, already imported, then the first entry that breaks a
+domain rule.
 """
 
 from __future__ import annotations
 
-import json
-import os
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
-import pytest
-
-from opmodel import documents
 from tests.conftest import Cli
-
-
-@pytest.fixture(params=["read here", "handed over in parts"])
-def handed_over(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[bool]:
-    """Whether files are parsed by a helper and handed over three entries at a time."""
-    streamed = request.param != "read here"
-    if streamed and not hasattr(os, "fork"):
-        pytest.skip("needs os.fork")
-    monkeypatch.setattr(documents, "PREFETCH_MIN_BYTES", 0 if streamed else 1 << 62)
-    monkeypatch.setattr(documents, "ENTRIES_PER_PART", 3)
-    handed: list[bool] = []
-    parts = documents.Prefetched.parts
-
-    def spied(self: documents.Prefetched) -> documents.Parts | None:
-        given = parts(self)
-        handed.append(given is not None)
-        return given
-
-    monkeypatch.setattr(documents.Prefetched, "parts", spied)
-    yield streamed
-    assert handed
-    assert all(handed) if streamed else not any(handed)
 
 
 def write(tmp_path: Path, *entries: str, head: str = "", tail: str = "") -> Path:
@@ -75,9 +44,7 @@ def fails(cli: Cli, path: Path, code: int) -> str:
     return result.stderr
 
 
-def test_an_import_applies_every_entry_after_its_own_record(
-    cli: Cli, tmp_path: Path, handed_over: bool
-) -> None:
+def test_an_import_applies_every_entry_after_its_own_record(cli: Cli, tmp_path: Path) -> None:
     path = write(
         tmp_path,
         FORM,
@@ -100,7 +67,7 @@ def test_an_import_applies_every_entry_after_its_own_record(
 
 
 def test_an_invalid_entry_is_named_even_after_one_that_breaks_a_rule(
-    cli: Cli, tmp_path: Path, handed_over: bool
+    cli: Cli, tmp_path: Path
 ) -> None:
     # Entry 2 breaks a rule (no such cluster), entry 12 is invalid: the whole file is
     # validated before anything is applied, so entry 12 is what is reported.
@@ -117,7 +84,7 @@ def test_an_invalid_entry_is_named_even_after_one_that_breaks_a_rule(
 
 
 def test_a_rule_broken_by_an_entry_is_named_and_nothing_is_written(
-    cli: Cli, tmp_path: Path, handed_over: bool
+    cli: Cli, tmp_path: Path
 ) -> None:
     path = write(
         tmp_path, FORM, *departments(7), "{department join: {code: D003, cluster: Nowhere}}"
@@ -126,9 +93,7 @@ def test_a_rule_broken_by_an_entry_is_named_and_nothing_is_written(
     assert message.startswith("Error: entry 9 (department join): cluster 'Nowhere'")
 
 
-def test_a_top_level_key_after_the_entries_is_checked_first(
-    cli: Cli, tmp_path: Path, handed_over: bool
-) -> None:
+def test_a_top_level_key_after_the_entries_is_checked_first(cli: Cli, tmp_path: Path) -> None:
     path = write(
         tmp_path,
         FORM,
@@ -140,9 +105,7 @@ def test_a_top_level_key_after_the_entries_is_checked_first(
     assert "unknown top-level key(s) colour" in fails(cli, path, 2)
 
 
-def test_defaults_after_the_entries_apply_to_them(
-    cli: Cli, tmp_path: Path, handed_over: bool
-) -> None:
+def test_defaults_after_the_entries_apply_to_them(cli: Cli, tmp_path: Path) -> None:
     path = write(
         tmp_path,
         FORM,
@@ -155,15 +118,13 @@ def test_defaults_after_the_entries_apply_to_them(
     assert {(row["actor"], row["reason"]) for row in entries} == {("treasury", "spending review")}
 
 
-def test_invalid_defaults_after_the_entries_are_reported(
-    cli: Cli, tmp_path: Path, handed_over: bool
-) -> None:
+def test_invalid_defaults_after_the_entries_are_reported(cli: Cli, tmp_path: Path) -> None:
     path = write(tmp_path, FORM, *departments(7), tail="defaults: {colour: blue}")
     assert "defaults may only set" in fails(cli, path, 2)
 
 
 def test_a_file_imported_before_is_refused_not_reported_against_its_entries(
-    cli: Cli, tmp_path: Path, handed_over: bool
+    cli: Cli, tmp_path: Path
 ) -> None:
     path = write(tmp_path, FORM, *departments(7))
     first = cli.json("import", str(path))
@@ -172,18 +133,14 @@ def test_a_file_imported_before_is_refused_not_reported_against_its_entries(
     assert f"at position {first['first_position']}" in message
 
 
-def test_a_yaml_error_late_in_the_file_is_the_error_reported(
-    cli: Cli, tmp_path: Path, handed_over: bool
-) -> None:
+def test_a_yaml_error_late_in_the_file_is_the_error_reported(cli: Cli, tmp_path: Path) -> None:
     path = write(tmp_path, FORM, JOIN_NOWHERE, *departments(9))
     path.write_text(path.read_text() + "  - [unclosed\n", encoding="utf-8")
     message = fails(cli, path, 2)
     assert message.startswith(f"Error: import file {path} is not valid YAML at line 15")
 
 
-def test_merge_keys_import_as_pyyaml_reads_them(
-    cli: Cli, tmp_path: Path, handed_over: bool
-) -> None:
+def test_merge_keys_import_as_pyyaml_reads_them(cli: Cli, tmp_path: Path) -> None:
     path = write(
         tmp_path,
         "{cluster form: {<<: {name: Synergy}, phases: 2}}",
@@ -191,38 +148,3 @@ def test_merge_keys_import_as_pyyaml_reads_them(
     )
     cli.ok("import", str(path))
     assert [c["name"] for c in cli.json("show")["clusters"]] == ["Synergy"]
-
-
-def _model_without_time(cli: Cli) -> Any:
-    model = cli.json("show")
-    model.pop("position", None)
-    return json.dumps(model, sort_keys=True)
-
-
-def test_read_here_and_handed_over_in_parts_give_the_same_model(
-    tmp_path: Path, sqlite_url: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from click.testing import CliRunner
-
-    path = write(
-        tmp_path,
-        FORM,
-        *departments(20),
-        *(f"{{department join: {{code: D{n:03d}, cluster: Synergy}}}}" for n in range(20)),
-        "{cluster lead: {name: Synergy, dept: D004}}",
-        head="defaults: {actor: programme-office}",
-    )
-    models = []
-    for minimum, store in ((1 << 62, "here.db"), (0, "parts.db")):
-        monkeypatch.setattr(documents, "PREFETCH_MIN_BYTES", minimum)
-        monkeypatch.setattr(documents, "ENTRIES_PER_PART", 4)
-        cli = Cli(f"sqlite:///{tmp_path / store}", CliRunner())
-        cli.ok("import", str(path))
-        history = cli.history()
-        models.append(
-            (
-                _model_without_time(cli),
-                [(r["position"], r["event"], r["subject"], r["summary"]) for r in history],
-            )
-        )
-    assert models[0] == models[1]

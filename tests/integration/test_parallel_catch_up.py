@@ -1,4 +1,4 @@
-"""Read models brought up to date on two cores (ADR 0008, 0009), on SQLite and PostgreSQL.
+"""Read models brought up to date on two cores (ADR 0009), on SQLite and PostgreSQL.
 
 A helper process applies every other batch while this process applies the rest,
 the two taking turns to write them. However they share the work, the read models
@@ -19,11 +19,10 @@ from typing import Any
 import pytest
 from sqlalchemy import Connection, func, select
 
-from opmodel import documents, parallel
-from opmodel import service as service_module
+from opmodel.catchup import CatchUp, processes
 from opmodel.commands import build
 from opmodel.projections import PROJECTIONS
-from opmodel.projections.base import Envelope, Operation
+from opmodel.projections.base import Envelope, Planned
 from opmodel.projections.history import history
 from opmodel.service import Service, make_meta
 
@@ -52,7 +51,7 @@ def programme(path: Path, departments: int) -> Path:
 
 def read_models(service: Service) -> dict[str, list[tuple[Any, ...]]]:
     """Every row of every read-model table, in a fixed order."""
-    with service.connect() as conn:
+    with service.database.connect() as conn:
         return {
             table.name: [tuple(row) for row in conn.execute(select(table).order_by(*table.c))]
             for projection in PROJECTIONS.values()
@@ -64,13 +63,13 @@ def read_models(service: Service) -> dict[str, list[tuple[Any, ...]]]:
 def helpers(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """The pids of the helper processes started (the real class, counted)."""
     started: list[int] = []
-    original = parallel.Helper.__init__
+    original = processes.Helper.__init__
 
-    def counted(self: parallel.Helper, work: Any) -> None:
+    def counted(self: processes.Helper, work: Any) -> None:
         original(self, work)
         started.append(self.pid)
 
-    monkeypatch.setattr(parallel.Helper, "__init__", counted)
+    monkeypatch.setattr(processes.Helper, "__init__", counted)
     return started
 
 
@@ -81,15 +80,15 @@ def forks(service: Service) -> int:
 
 def on_two_cores(store: Service) -> None:
     """Have ``store`` catch up on two cores, in many small batches."""
-    store.parallel_min_events = 1
-    store.batch_size = SMALL_BATCHES
+    store.read_models.two_cores_from = 1
+    store.read_models.batch_size = SMALL_BATCHES
 
 
 @pytest.fixture
 def imported(store_url: str, tmp_path: Path) -> Iterator[Service]:
     """A store holding an import of 1,801 events, read models applied by one process."""
     with Service.open(store_url, write=True) as store:
-        store.parallel_min_events = ONE_PROCESS
+        store.read_models.two_cores_from = ONE_PROCESS
         store.import_file(programme(tmp_path / "programme.yaml", 600))
         yield store
 
@@ -109,7 +108,9 @@ def test_a_rebuild_on_two_cores_gives_what_one_process_gives(
     assert report["events"] == imported.head() == sum(steps)
     head = imported.head()
     batches = (
-        parallel.spans(0, head, SMALL_BATCHES) if forks(imported) else range(0, head, SMALL_BATCHES)
+        processes.spans(0, head, SMALL_BATCHES)
+        if forks(imported)
+        else range(0, head, SMALL_BATCHES)
     )
     assert len(steps) == len(batches)  # progress after every batch, whoever wrote it
     assert all(p["behind"] == 0 for p in imported.status())
@@ -130,13 +131,13 @@ def test_read_models_at_different_positions_are_caught_up_on_two_cores(
 ) -> None:
     imported.rebuild(list(PROJECTIONS))
     alone = read_models(imported)
-    imported._reset(["history", "timeline", "ledger"])
+    imported.read_models.reset(["history", "timeline", "ledger"])
     middle = imported.head() // 2 + 7  # inside a batch, not at its end
 
     def up_to_middle(after: int, limit: int) -> list[Envelope]:
-        return [e for e in imported.read_events(after, limit) if e.position <= middle]
+        return [e for e in imported.database.read_events(after, limit) if e.position <= middle]
 
-    imported._catch_up([PROJECTIONS["timeline"]], up_to_middle, None)
+    imported.read_models.in_one_process([PROJECTIONS["timeline"]], up_to_middle, None)
     positions = {p["name"]: p["position"] for p in imported.status()}
     assert positions == {
         "operating_model": imported.head(),
@@ -173,12 +174,12 @@ def test_a_thing_renamed_in_another_batch_is_named_as_it_was_then(
         )
     )
     with Service.open(store_url, write=True) as store:
-        store.parallel_min_events = ONE_PROCESS
+        store.read_models.two_cores_from = ONE_PROCESS
         store.import_file(path)
         store.rebuild(list(PROJECTIONS))
         alone = read_models(store)
         for size in (7, 3):
-            store.parallel_min_events, store.batch_size = 1, size
+            store.read_models.two_cores_from, store.read_models.batch_size = 1, size
             store.rebuild(list(PROJECTIONS))
             assert read_models(store) == alone, size
         assert len(helpers) == 2 * forks(store)
@@ -199,9 +200,9 @@ def test_an_import_on_two_cores_gives_what_a_rebuild_gives(
         assert len(helpers) == forks(store)
         assert summary["events"] == store.head()
         incremental = read_models(store)
-        with store.connect() as conn:
+        with store.database.connect() as conn:
             assert _history_rows(conn) == (store.head(), store.head())
-        store.parallel_min_events = ONE_PROCESS
+        store.read_models.two_cores_from = ONE_PROCESS
         store.rebuild(list(PROJECTIONS))
         assert read_models(store) == incremental
 
@@ -224,7 +225,7 @@ def test_a_failure_here_stops_the_helper_and_a_later_catch_up_finishes(
     sqlite_url: str, tmp_path: Path, helpers: list[int], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     with Service.open(sqlite_url, write=True) as imported:
-        imported.parallel_min_events = ONE_PROCESS
+        imported.read_models.two_cores_from = ONE_PROCESS
         imported.import_file(programme(tmp_path / "programme.yaml", 600))
         imported.rebuild(list(PROJECTIONS))
         alone = read_models(imported)
@@ -238,7 +239,7 @@ def test_a_failure_here_stops_the_helper_and_a_later_catch_up_finishes(
         behind = {p["name"]: p["behind"] for p in imported.status()}
         assert min(behind.values()) > 0  # some batches were written, not all
 
-        monkeypatch.setattr(Service, "_plan", original)
+        monkeypatch.setattr(CatchUp, "plan", original)
         imported.catch_up()
         assert read_models(imported) == alone
 
@@ -246,20 +247,20 @@ def test_a_failure_here_stops_the_helper_and_a_later_catch_up_finishes(
 def _break_planning(
     monkeypatch: pytest.MonkeyPatch, message: str, *, in_helper: bool
 ) -> Callable[..., Any]:
-    """Make ``Service._plan`` fail the second time the helper (or this process) calls it,
+    """Make ``CatchUp.plan`` fail the second time the helper (or this process) calls it,
     once it has written a batch; returns the original."""
     parent = os.getpid()
-    original = Service._plan
+    original = CatchUp.plan
     calls = [0]
 
-    def broken(self: Service, *args: Any, **kw: Any) -> Any:
+    def broken(self: CatchUp, *args: Any, **kw: Any) -> Any:
         if (os.getpid() != parent) == in_helper:
             calls[0] += 1
             if calls[0] == 2:
                 raise RuntimeError(message)
         return original(self, *args, **kw)
 
-    monkeypatch.setattr(Service, "_plan", broken)
+    monkeypatch.setattr(CatchUp, "plan", broken)
     return original
 
 
@@ -270,28 +271,28 @@ def test_batches_another_process_applies_meanwhile_are_applied_once(
         Service.open(sqlite_url, write=True) as store,
         Service.open(sqlite_url, write=True) as other,
     ):
-        store.parallel_min_events = other.parallel_min_events = ONE_PROCESS
+        store.read_models.two_cores_from = other.read_models.two_cores_from = ONE_PROCESS
         store.import_file(programme(tmp_path / "programme.yaml", 600))
         store.rebuild(list(PROJECTIONS))
         alone = read_models(store)
-        store._reset(list(PROJECTIONS))
-        original = Service._plan
+        store.read_models.reset(list(PROJECTIONS))
+        original = CatchUp.plan
         parent = os.getpid()
         calls = [0]
 
-        def other_catches_up(self: Service, *args: Any, **kw: Any) -> Any:
+        def other_catches_up(self: CatchUp, *args: Any, **kw: Any) -> Any:
             if os.getpid() == parent:
                 calls[0] += 1
                 if calls[0] == 2:  # this process has written its first batch
                     other.catch_up()
             return original(self, *args, **kw)
 
-        monkeypatch.setattr(Service, "_plan", other_catches_up)
+        monkeypatch.setattr(CatchUp, "plan", other_catches_up)
         on_two_cores(store)
         applied = store.catch_up()
         assert len(helpers) == 1
         assert 0 < applied < store.head()  # the other process applied the rest
-        with store.connect() as conn:
+        with store.database.connect() as conn:
             assert _history_rows(conn) == (store.head(), store.head())
         assert read_models(store) == alone
 
@@ -300,20 +301,21 @@ class _MovedMeanwhile:
     """History, but another process applies the batch while this one plans it."""
 
     name = "history"
+    reads_stored = False
 
     def __init__(self, other: Service) -> None:
         self.other = other
         self.metadata = PROJECTIONS["history"].metadata
         self.planned = 0
 
-    def operations(self, conn: Connection, batch: Any) -> list[Operation]:
+    def plan(self, batch: Any) -> Planned:
         self.planned += 1
         if self.planned == 1:
             self.other.catch_up(["history"])
-        return list(PROJECTIONS["history"].operations(conn, batch))
+        return PROJECTIONS["history"].plan(batch)
 
 
-def test_rows_planned_before_the_lock_are_dropped_if_the_position_moved(
+def test_a_batch_planned_from_a_position_that_moved_is_not_written(
     store_url: str,
 ) -> None:
     with Service.open(store_url, write=True) as store, Service.open(store_url) as other:
@@ -324,15 +326,15 @@ def test_rows_planned_before_the_lock_are_dropped_if_the_position_moved(
                 store.app, uow, make_meta()
             )
         )
-        batch: list[Envelope] = store.read_events(0, 100)
         moved = _MovedMeanwhile(other)
-        turns = parallel.Turns()
-        try:
-            store._apply([moved], batch, turns=turns)  # type: ignore[list-item]
-        finally:
-            turns.close()
-        assert moved.planned == 1  # planned once; under the lock, nothing was left to do
-        with store.connect() as conn:
+        applied = store.read_models.in_one_process(
+            [moved],  # type: ignore[list-item]
+            store.database.read_events,
+            None,
+        )
+        assert moved.planned == 1  # refused when written; then nothing was left to do
+        assert applied == 0
+        with store.database.connect() as conn:
             assert _history_rows(conn) == (store.head(), store.head())
         assert {p["name"]: p["behind"] for p in store.status()}["history"] == 0
 
@@ -343,101 +345,23 @@ def _history_rows(conn: Connection) -> tuple[int, int]:
     return rows, distinct
 
 
-# --- read models worked out while an import is saved (_Ahead) ----------------------------
+# --- an import's catch-up -----------------------------------------------------------------
 
 
 def _import_and_compare(store: Service, path: Path) -> dict[str, Any]:
     """Import ``path``, then check the read models against a rebuild by one process."""
     summary = store.import_file(path)
-    with store.connect() as conn:
+    with store.database.connect() as conn:
         assert _history_rows(conn) == (store.head(), store.head())
     assert all(p["behind"] == 0 for p in store.status())
     incremental = read_models(store)
-    store.parallel_min_events = ONE_PROCESS
+    store.read_models.two_cores_from = ONE_PROCESS
     store.rebuild(list(PROJECTIONS))
     assert read_models(store) == incremental
     return summary
 
 
-def test_an_import_works_its_read_models_out_while_it_saves(
-    sqlite_url: str, tmp_path: Path, helpers: list[int], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    written: list[int] = []
-    original = service_module._apply_ahead
-
-    def counted(*args: Any) -> int:
-        applied = original(*args)
-        os.write(pipe_write, f"{applied}\n".encode())
-        return applied
-
-    pipe_read, pipe_write = os.pipe()
-    monkeypatch.setattr(service_module, "_apply_ahead", counted)
-    with Service.open(sqlite_url, write=True) as store:
-        on_two_cores(store)
-        _import_and_compare(store, programme(tmp_path / "programme.yaml", 600))
-    os.close(pipe_write)
-    written = [int(line) for line in os.read(pipe_read, 100).split()]
-    os.close(pipe_read)
-    assert len(helpers) == 1
-    assert written == [0b111]  # history, operating model and timeline, by the helper
-
-
-def test_events_that_got_other_positions_are_caught_up_here(
-    sqlite_url: str, tmp_path: Path, helpers: list[int], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    with (
-        Service.open(sqlite_url, write=True) as store,
-        Service.open(sqlite_url, write=True) as other,
-    ):
-        on_two_cores(store)
-        other.parallel_min_events = ONE_PROCESS
-        _write(other, "cluster form", {"name": "Synergy", "phases": 3})
-        original = service_module._Ahead.start
-
-        heads: list[int] = []
-
-        def another_writer_first(self: Any, events: list[Any]) -> None:
-            original(self, events)  # the helper assumes the events follow the head
-            monkeypatch.setattr(service_module._Ahead, "start", original)
-            heads.append(other.head())
-            _write(other, "cluster form", {"name": "Vector", "phases": 2})
-            heads.append(other.head())
-
-        monkeypatch.setattr(service_module._Ahead, "start", another_writer_first)
-        summary = _import_and_compare(store, programme(tmp_path / "programme.yaml", 600))
-        assert heads[1] > heads[0]
-        assert summary["first_position"] == heads[1] + 1  # after the other writer's events
-        assert len(helpers) == 2  # the one ahead wrote nothing; then the catch-up's
-
-
-def test_a_failing_helper_leaves_the_import_s_read_models_to_this_process(
-    sqlite_url: str, tmp_path: Path, helpers: list[int], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    def broken(*_: Any) -> int:
-        raise RuntimeError("the helper broke")
-
-    monkeypatch.setattr(service_module, "_apply_ahead", broken)
-    with Service.open(sqlite_url, write=True) as store:
-        on_two_cores(store)
-        _import_and_compare(store, programme(tmp_path / "programme.yaml", 600))
-    assert len(helpers) == 2  # the one that failed, then the catch-up's
-
-
-def test_read_models_behind_are_not_worked_out_ahead(
-    sqlite_url: str, tmp_path: Path, helpers: list[int]
-) -> None:
-    with Service.open(sqlite_url, write=True) as store:
-        on_two_cores(store)
-        store.app.execute(  # saved without bringing the read models up to date
-            lambda uow: build("department register", {"code": "DWP", "name": "DWP"}).run(
-                store.app, uow, make_meta()
-            )
-        )
-        _import_and_compare(store, programme(tmp_path / "programme.yaml", 600))
-    assert len(helpers) == 1  # the catch-up's helper after the save, not one ahead of it
-
-
-def test_a_unit_of_work_run_again_works_its_read_models_out_again(
+def test_an_import_run_again_after_a_conflict_is_caught_up_once(
     sqlite_url: str, tmp_path: Path, helpers: list[int], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from eventsourcing.persistence import IntegrityError
@@ -456,10 +380,7 @@ def test_a_unit_of_work_run_again_works_its_read_models_out_again(
         monkeypatch.setattr(store.app.events, "put", conflict_once)
         _import_and_compare(store, programme(tmp_path / "programme.yaml", 600))
         assert len(calls) == 2
-    assert len(helpers) == 2  # the first helper was stopped; its rows never written
-    for pid in helpers:
-        with pytest.raises(ChildProcessError):
-            os.waitpid(pid, os.WNOHANG)
+    assert len(helpers) == 1  # the catch-up's, after the one save that happened
 
 
 def _write(store: Service, name: str, args: dict[str, Any]) -> None:
@@ -475,9 +396,7 @@ def test_without_a_process_to_be_had_one_process_does_it_all(
     monkeypatch.setattr(os, "fork", no_fork)
     with Service.open(sqlite_url, write=True) as store:
         on_two_cores(store)
-        path = programme(tmp_path / "programme.yaml", 600)
-        prefetched = documents.Prefetched(path)
-        summary = store.import_file(path, prefetched=prefetched)
+        summary = store.import_file(programme(tmp_path / "programme.yaml", 600))
         assert summary["events"] == store.head()
         incremental = read_models(store)
         store.rebuild(list(PROJECTIONS))  # its helper cannot be forked either

@@ -36,10 +36,9 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import Connection, func, select, text
 
-from opmodel import parallel
+from opmodel.catchup import BATCH_SIZE, processes
 from opmodel.commands import build
 from opmodel.errors import ConcurrentChange
-from opmodel.projections.base import advance, projection_tracking, run_operations
 from opmodel.projections.history import history, history_names, history_refs
 from opmodel.projections.ledger import ledger
 from opmodel.projections.operating_model import (
@@ -47,7 +46,9 @@ from opmodel.projections.operating_model import (
     clusters,
     departments,
 )
-from opmodel.service import BATCH_SIZE, Service, make_meta
+from opmodel.projections.tracking import advance, projection_tracking
+from opmodel.service import Service, make_meta
+from opmodel.store.execution import run_operations
 from tests.conftest import Cli
 
 pytestmark = pytest.mark.slow
@@ -126,7 +127,7 @@ def make_store(url: str, folder: Path, departments: int) -> Uninterrupted:
     assert imported.returncode == 0, imported.stderr
     summary = json.loads(imported.stdout)
     shown, rows = read_outputs(url)
-    with Service.open(url) as service, service.connect() as conn:
+    with Service.open(url) as service, service.database.connect() as conn:
         topics = [
             r[0] for r in conn.execute(text(f"SELECT topic FROM {service.location.events_table}"))
         ]
@@ -171,7 +172,7 @@ def copy_sqlite(template: Uninterrupted, folder: Path) -> Uninterrupted:
 
 def tracked(url: str) -> dict[str, int]:
     """Every read model's tracked position, read through a connection of its own."""
-    with Service.open(url) as service, service.connect() as conn:
+    with Service.open(url) as service, service.database.connect() as conn:
         return {r.name: r.position for r in conn.execute(projection_tracking.select())}
 
 
@@ -187,7 +188,7 @@ def kill_rebuild_midway(url: str, head: int) -> dict[str, int]:
         with Service.open(url) as service:
             deadline = time.monotonic() + 120
             while time.monotonic() < deadline:
-                with service.connect() as conn:
+                with service.database.connect() as conn:
                     positions = [r.position for r in conn.execute(projection_tracking.select())]
                 if any(0 < p < head for p in positions):
                     os.kill(process.pid, signal.SIGKILL)
@@ -212,8 +213,8 @@ def kill_rebuild_midway(url: str, head: int) -> dict[str, int]:
 def batch_ends(url: str, head: int) -> set[int]:
     """Where a rebuild's batches end (but the last): on two cores, where the two processes
     take turns (ADR 0009); else every ``BATCH_SIZE`` events."""
-    if url.startswith("sqlite") and hasattr(os, "fork") and parallel.cores() >= 2:
-        return {high for _, high in parallel.spans(0, head, BATCH_SIZE)[:-1]}
+    if url.startswith("sqlite") and hasattr(os, "fork") and processes.cores() >= 2:
+        return {high for _, high in processes.spans(0, head, BATCH_SIZE)[:-1]}
     return set(range(BATCH_SIZE, head, BATCH_SIZE))
 
 
@@ -230,7 +231,7 @@ def assert_applied_exactly_once(store: Uninterrupted) -> None:
     shown, rows = read_outputs(store.url)
     assert shown == store.show
     assert rows == store.history
-    with Service.open(store.url) as service, service.connect() as conn:
+    with Service.open(store.url) as service, service.database.connect() as conn:
         assert [s["behind"] for s in service.status()] == [0] * len(service.status())
         assert count(conn, history, history.c.position) == (store.rows, store.rows)
         refs, distinct_refs = count(conn, history_refs, history_refs.c.position, history_refs.c.ref)
@@ -312,12 +313,12 @@ def test_replaying_an_applied_batch_with_a_stale_position_is_refused(funded: Ser
     head = funded.head()
     before = (funded.show(), funded.history(), funded.status())
     assert before[0]["clusters"][0]["funding_gbp"] == "70000.00"
-    batch = funded.read_events(head - 1, 1)  # the FundingGranted event, already applied
+    batch = funded.database.read_events(head - 1, 1)  # the FundingGranted event, already applied
     assert [e.name for e in batch] == ["FundingGranted"]
 
     # A second process read position head-1 before the first committed the batch; its
     # funding UPDATE has no key to collide with, so only the tracking guard stops it.
-    with funded.engine.connect() as conn:
+    with funded.database.engine.connect() as conn:
         conn = conn.execution_options(opmodel_write=True)
 
         def replay() -> None:
@@ -335,7 +336,7 @@ def test_replaying_an_applied_batch_with_a_stale_position_is_refused(funded: Ser
 
 def test_advance_moves_only_from_the_position_held(funded: Service) -> None:
     head = funded.head()
-    with funded.engine.connect() as conn:
+    with funded.database.engine.connect() as conn:
         conn = conn.execution_options(opmodel_write=True)
         transaction = conn.begin()
         advance(conn, "history", head, head + 5)  # the position held: accepted

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import text
 
 from opmodel.commands import build
-from opmodel.projections.base import projection_tracking
+from opmodel.projections.tracking import projection_tracking
 from opmodel.service import Service, make_meta
 
 
@@ -18,7 +18,7 @@ def _write(store: Service, name: str, args: dict[str, Any]) -> None:
 
 
 def _columns(store: Service, table: str) -> set[str]:
-    with store.connect() as conn:
+    with store.database.connect() as conn:
         if store.location.kind == "sqlite":
             rows = conn.exec_driver_sql(f"SELECT name FROM pragma_table_info('{table}')")
         else:
@@ -40,7 +40,7 @@ def test_an_older_operating_model_layout_is_read_then_rebuilt_by_a_write(store_u
         _write(store, "cluster lead", {"name": "Synergy", "dept": "DWP"})
         expected = store.show()
     # A store made before the stamp columns existed: same rows, fewer columns.
-    with Service.open(store_url, write=True) as store, store.connect() as conn:
+    with Service.open(store_url, write=True) as store, store.database.connect() as conn:
         conn.exec_driver_sql("ALTER TABLE om_clusters DROP COLUMN lead_at")
         conn.commit()
     with Service.open(store_url) as reader:
@@ -49,7 +49,7 @@ def test_an_older_operating_model_layout_is_read_then_rebuilt_by_a_write(store_u
 
     with Service.open(store_url, write=True) as store:
         assert "lead_at" in _columns(store, "om_clusters")  # opening to write upgraded it
-        with store.connect() as conn:
+        with store.database.connect() as conn:
             tracked = dict(conn.execute(projection_tracking.select()).all())  # type: ignore[arg-type]
         assert tracked["operating_model"] == 0  # to be applied again from the start
         assert tracked["history"] == store.head()  # the others untouched
@@ -67,7 +67,7 @@ def test_an_older_timeline_is_not_used_by_reads_and_is_rebuilt_by_a_write(store_
         _write(store, "phase plan", {"cluster": "Synergy", "number": 1, "name": "Mobilise"})
         expected = store.show(as_of=date.today())
         assert expected["clusters"][0]["phases"][0]["name"] == "Mobilise"
-        with store.connect() as conn:  # the layout before "planned" (and its index)
+        with store.database.connect() as conn:  # the layout before "planned" (and its index)
             conn.exec_driver_sql("DROP INDEX timeline_thing")
             conn.exec_driver_sql("ALTER TABLE timeline DROP COLUMN planned")
             conn.commit()

@@ -10,7 +10,8 @@ import pytest
 
 from opmodel.errors import StoreUnavailable
 from opmodel.service import Service
-from opmodel.store import SQLITE_PAGE_SIZE, locate
+from opmodel.store import locate
+from opmodel.store.sqlite import PAGE_SIZE as SQLITE_PAGE_SIZE
 from tests.conftest import Cli
 
 

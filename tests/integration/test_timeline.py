@@ -27,8 +27,9 @@ from sqlalchemy import delete, select
 
 from opmodel.application import UnitOfWork
 from opmodel.commands import build
-from opmodel.projections.base import INTERNAL_AGGREGATES, projection_tracking
+from opmodel.projections.base import INTERNAL_AGGREGATES
 from opmodel.projections.timeline import positions_to_apply, timeline
+from opmodel.projections.tracking import projection_tracking
 from opmodel.service import Service, make_meta
 from opmodel.timetravel import PointInTime, scan_events, select_events
 from opmodel_cli.main import main
@@ -90,14 +91,14 @@ def expected_rows(service: Service) -> list[Row]:
     """What the stored events say: one row per event time travel applies."""
     return [
         (e.position, e.originator_id.hex, e.event.originator_version, e.meta.effective)
-        for e in service.read_events(0, service.head())
+        for e in service.database.read_events(0, service.head())
         if e.aggregate not in INTERNAL_AGGREGATES
     ]
 
 
 def timeline_rows(service: Service) -> list[Row]:
     t = timeline.c
-    with service.connect() as conn:
+    with service.database.connect() as conn:
         found = conn.execute(
             select(t.position, t.originator_id, t.originator_version, t.effective).order_by(
                 t.position
@@ -119,8 +120,8 @@ def interesting_days() -> list[date | None]:
 def both_ways(service: Service, point: PointInTime) -> tuple[list[int], list[int]]:
     """Positions selected through the timeline, and by reading every event."""
     up_to = point.position if point.position is not None else service.head()
-    selected = [e.position for e in select_events(service, point)]
-    scanned = [e.position for e in scan_events(service, up_to, point.as_of)]
+    selected = [e.position for e in select_events(service.database, point)]
+    scanned = [e.position for e in scan_events(service.database, up_to, point.as_of)]
     return selected, scanned
 
 
@@ -149,7 +150,7 @@ def test_the_timeline_selects_what_reading_every_event_selects(service: Service)
     record_programme(service)
     head = service.head()
     positions = sorted({1, head // 3, head // 2, head - 5, head - 1, head})
-    with service.connect() as conn:
+    with service.database.connect() as conn:
         for up_to in positions:
             for day in interesting_days():
                 # The timeline is level with the store, so it is the one used here.
@@ -180,14 +181,16 @@ def test_a_timeline_behind_the_store_is_not_used_and_the_answer_is_the_same(
     head = service.head()
     assert head > level == tracked(service)
 
-    with service.connect() as conn:
+    with service.database.connect() as conn:
         assert positions_to_apply(conn, head, date(2021, 6, 1)) is None
         assert positions_to_apply(conn, head, None) is None
         assert positions_to_apply(conn, level, date(2021, 6, 1)) is not None
     for day in interesting_days():
         selected, scanned = both_ways(service, PointInTime(as_of=day))
         assert selected == scanned, day
-        assert selected == [e.position for e in select_events(service, PointInTime(as_of=day))]
+        assert selected == [
+            e.position for e in select_events(service.database, PointInTime(as_of=day))
+        ]
     behind = service.show(as_of="2021-06-01")
     meridian = next(c for c in behind["clusters"] if c["name"] == "Meridian")
     assert (behind["position"], meridian["rating"]) == (head, "red")
@@ -195,7 +198,7 @@ def test_a_timeline_behind_the_store_is_not_used_and_the_answer_is_the_same(
     service.catch_up()
     assert tracked(service) == head
     assert timeline_rows(service) == expected_rows(service)
-    with service.connect() as conn:
+    with service.database.connect() as conn:
         assert positions_to_apply(conn, head, date(2021, 6, 1)) is not None
     assert service.show(as_of="2021-06-01") == behind
 
@@ -210,7 +213,7 @@ def test_a_store_made_before_the_timeline_answers_and_is_upgraded(
         answers = {day: service.show(as_of=day) for day in days}
         recorded = service.show(as_recorded="@20", as_of="2022-07-01")
         # What a store made before the timeline existed looks like: no table, no row.
-        with service.engine.connect() as conn, conn.begin():
+        with service.database.engine.connect() as conn, conn.begin():
             timeline.drop(conn)
             tracking = projection_tracking
             conn.execute(delete(tracking).where(tracking.c.name == "timeline"))
@@ -221,7 +224,7 @@ def test_a_store_made_before_the_timeline_answers_and_is_upgraded(
         status = {s["name"]: s for s in old.status()}
         head = old.head()
         assert (status["timeline"]["position"], status["timeline"]["behind"]) == (0, head)
-        with old.connect() as conn:
+        with old.database.connect() as conn:
             assert positions_to_apply(conn, head, date(2022, 7, 1)) is None
     assert gc.isenabled()
 
@@ -237,7 +240,7 @@ def test_a_store_made_before_the_timeline_answers_and_is_upgraded(
         assert now == head + (1 if upgrade == "write" else 0)
         assert tracked(upgraded) == now
         assert timeline_rows(upgraded) == expected_rows(upgraded)
-        with upgraded.connect() as conn:
+        with upgraded.database.connect() as conn:
             assert positions_to_apply(conn, now, date(2022, 7, 1)) is not None
         # The grant took effect in 2024: the earlier answers are as they were.
         assert {day: upgraded.show(as_of=day) for day in days[:-1]} == {

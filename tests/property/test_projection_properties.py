@@ -126,7 +126,7 @@ class Oracle:
 
     def refresh(self) -> Oracle:
         head = self.service.head()
-        new = self.service.read_events(self.head, head - self.head + 1)
+        new = self.service.database.read_events(self.head, head - self.head + 1)
         assert [e.position for e in new][-1:] == ([head] if head > self.head else [])
         self.envelopes += new
         self.head = head

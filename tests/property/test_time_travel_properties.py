@@ -167,7 +167,7 @@ def test_as_of_a_date_is_as_recorded_when_everything_took_effect_as_it_was_recor
 ) -> None:
     with sqlite_store() as service:
         used = record_commands(service, data)
-        stream = service.read_events(0, service.head() + 1)
+        stream = service.database.read_events(0, service.head() + 1)
         effective = [(e.position, e.meta.effective) for e in stream]
         # The premise: effective dates never go back in position order.
         assert [d for _, d in effective] == sorted(d for _, d in effective)
@@ -197,7 +197,7 @@ def test_the_timeline_selects_what_reading_every_event_selects(data: st.DataObje
         used = sorted(record_commands(service, data, backdating=True))
         head = service.head()
         t = timeline.c
-        with service.connect() as conn:
+        with service.database.connect() as conn:
             rows = conn.execute(
                 select(t.position, t.originator_id, t.originator_version, t.effective).order_by(
                     t.position
@@ -205,17 +205,17 @@ def test_the_timeline_selects_what_reading_every_event_selects(data: st.DataObje
             ).all()
         assert [tuple(r) for r in rows] == [
             (e.position, e.originator_id.hex, e.event.originator_version, e.meta.effective)
-            for e in service.read_events(0, head)
+            for e in service.database.read_events(0, head)
             if e.aggregate not in INTERNAL_AGGREGATES
         ]
         days: list[date | None] = [None, *data.draw(as_of_probes(used), label="days")]
         for position in data.draw(store_positions(head), label="positions"):
             for day in days:
-                with service.connect() as conn:
+                with service.database.connect() as conn:
                     assert positions_to_apply(conn, position, day) is not None
                 point = PointInTime(position=position, as_of=day)
-                selected = [e.position for e in select_events(service, point)]
-                scanned = [e.position for e in scan_events(service, position, day)]
+                selected = [e.position for e in select_events(service.database, point)]
+                scanned = [e.position for e in scan_events(service.database, position, day)]
                 assert selected == scanned, (position, day)
                 event("some events selected" if selected else "no event selected")
 
@@ -240,5 +240,5 @@ def test_the_present_is_the_model_as_of_today_whatever_order_facts_were_recorded
 
 def is_backdated(service: Service) -> bool:
     """Whether some event took effect before one recorded ahead of it."""
-    days = [e.meta.effective for e in service.read_events(0, service.head() + 1)]
+    days = [e.meta.effective for e in service.database.read_events(0, service.head() + 1)]
     return days != sorted(days)

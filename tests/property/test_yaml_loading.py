@@ -1,6 +1,6 @@
 """Import files in YAML: the fast loader gives exactly what PyYAML's loader gave.
 
-``opmodel.importer`` builds a document straight from libyaml's event stream
+``opmodel.importing.parse`` builds a document straight from libyaml's event stream
 instead of calling ``yaml.load``. It is held here to the loader it replaced,
 kept as the reference: PyYAML's safe loader (libyaml's parser when present,
 PyYAML's Python composer, resolver and constructor) without the timestamp
@@ -20,8 +20,8 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from opmodel.documents import _load_yaml, read_document
 from opmodel.errors import InvalidImportFile
+from opmodel.importing.parse import _load_yaml, read_document
 
 _BASE: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 

@@ -28,7 +28,7 @@ from sqlalchemy import (
     update,
 )
 
-from opmodel.projections.base import (
+from opmodel.store.execution import (
     Operation,
     Rows,
     fetch_rows,

@@ -30,15 +30,13 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from uuid import UUID
 
 from opmodel.audit.canonical import GENESIS, as_bytes, canonical, event_digest, link, parse_digest
 from opmodel.errors import IntegrityFailed, InvalidInput
 from opmodel.projections.base import plain
-
-if TYPE_CHECKING:
-    from opmodel.service import Service
+from opmodel.store.database import Database
 
 READ_BATCH = 5000
 STANDALONE = Path(__file__).with_name("canonical.py")
@@ -106,22 +104,6 @@ def read_digest(text: str) -> tuple[int, str]:
         ) from exc
 
 
-def _stored(service: Service) -> Iterator[Any]:
-    """Every stored event's notification in position order, from the lowest position there is.
-
-    Positions start at 1; reading with no lower bound also brings out any row a
-    forger placed at position 0 or below, so it is checked like any other.
-    """
-    recorder = service.app.recorder
-    start: int | None = None
-    while True:
-        batch = recorder.select_notifications(start=start, limit=READ_BATCH)
-        if not batch:
-            return
-        yield from batch
-        start = batch[-1].id + 1
-
-
 #: A stored event as verify reads it: position, originator id (32 hex), version, topic, bytes.
 StoredRow = tuple[int, str, int, str, bytes]
 #: A ledger row: position, originator id, version, event sha256, chain hash.
@@ -137,9 +119,9 @@ class _Rows:
     snapshot on SQLite).
     """
 
-    def __init__(self, cursor: Any, service: Service) -> None:
+    def __init__(self, cursor: Any, database: Database) -> None:
         self._cursor = cursor
-        location = service.location
+        location = database.location
         position = location.position_column
         if location.kind == "sqlite":
             p, events = "?", location.events_table
@@ -211,24 +193,24 @@ def _hex(originator_id: Any) -> str:
 
 
 @contextmanager
-def _rows(service: Service) -> Iterator[_Rows]:
-    with service.connect() as conn, conn.begin():
+def _rows(database: Database) -> Iterator[_Rows]:
+    with database.connect() as conn, conn.begin():
         cursor = conn.connection.cursor()
         try:
-            yield _Rows(cursor, service)
+            yield _Rows(cursor, database)
         finally:
             cursor.close()
 
 
 def verify(
-    service: Service,
+    database: Database,
     digest: tuple[int, str] | None = None,
     progress: Callable[[int], None] | None = None,
     *,
     keep_chain: bool = False,
 ) -> Report:
     """Recompute the chain from the stored events; compare it with the ledger and a digest."""
-    with _rows(service) as rows:
+    with _rows(database) as rows:
         report = _walk(rows, digest, progress, keep_chain)
     if report.finding is None and digest is not None:
         report.finding = _check_digest(digest, report.digest_hash, report.head[0])
@@ -351,18 +333,18 @@ def require_intact(report: Report) -> None:
         raise IntegrityFailed(f"history is not intact at {report.finding}", **report.as_json())
 
 
-def take_digest(service: Service) -> tuple[int, str]:
+def take_digest(database: Database) -> tuple[int, str]:
     """The chain's head, recomputed from the stored events and checked against the ledger."""
-    report = verify(service)
+    report = verify(database)
     require_intact(report)
     return report.head
 
 
 def export(
-    service: Service, out: Path, progress: Callable[[int], None] | None = None
+    database: Database, out: Path, progress: Callable[[int], None] | None = None
 ) -> dict[str, Any]:
     """Write an evidence pack to ``out``; the history must verify first."""
-    report = verify(service, keep_chain=True)
+    report = verify(database, keep_chain=True)
     require_intact(report)
     try:
         out.mkdir(parents=True, exist_ok=True)
@@ -370,16 +352,15 @@ def export(
         raise InvalidInput(f"cannot create {out}: {exc.strerror}") from exc
     if any(out.iterdir()):
         raise InvalidInput(f"{out} is not empty: choose a new directory for the evidence pack")
-    to_event = service.app.mapper.to_domain_event
+    event_of = database.mapper.event_of
     written = 0
-    with (out / "events.jsonl").open("w", encoding="utf-8") as lines:
-        for s in _stored(service):
-            event: Any = to_event(s)
-            oid = s.originator_id.hex
-            data = canonical(s.id, oid, s.originator_version, s.topic, as_bytes(s.state))
+    with _rows(database) as rows, (out / "events.jsonl").open("w", encoding="utf-8") as lines:
+        for position, oid, version, topic, state in rows.events():
+            event: Any = event_of(UUID(oid), version, topic, state)
+            data = canonical(position, oid, version, topic, state)
             meta = event.meta
             record = {
-                "position": s.id,
+                "position": position,
                 "recorded_at": plain(event.timestamp),
                 "effective": meta.effective.isoformat(),
                 "actor": meta.actor,
@@ -387,12 +368,12 @@ def export(
                 "source": meta.source,
                 "command_id": meta.command_id,
                 "event": type(event).__qualname__,
-                "topic": s.topic,
+                "topic": topic,
                 "originator_id": oid,
-                "originator_version": s.originator_version,
-                "state_base64": base64.b64encode(as_bytes(s.state)).decode("ascii"),
+                "originator_version": version,
+                "state_base64": base64.b64encode(state).decode("ascii"),
                 "event_sha256": event_digest(data),
-                "hash": report.chain[s.id],
+                "hash": report.chain[position],
             }
             lines.write(json.dumps(record, ensure_ascii=False, sort_keys=True) + "\n")
             written += 1

@@ -28,7 +28,6 @@ from sqlalchemy import (
     DDL,
     Boolean,
     Column,
-    ColumnClause,
     Connection,
     Date,
     Index,
@@ -39,29 +38,20 @@ from sqlalchemy import (
     Table,
     TableClause,
     case,
-    column,
     event,
     false,
     func,
     insert,
     literal,
     select,
-    table,
     true,
 )
 
-from opmodel.projections.base import (
-    INTERNAL_AGGREGATES,
-    AnyOperation,
-    Envelope,
-    Planned,
-    Rows,
-    fetch_rows,
-    lacks_columns,
-    table_columns,
-    tracked_position,
-)
+from opmodel.projections.base import INTERNAL_AGGREGATES, AnyOperation, Envelope, Planned, Rows
 from opmodel.projections.operating_model import changes_the_model
+from opmodel.projections.tracking import tracked_position
+from opmodel.store.execution import fetch_rows
+from opmodel.store.schema import lacks_columns, table_columns
 
 metadata = MetaData()
 
@@ -204,7 +194,8 @@ def stored_events_to_apply(
 ) -> list[tuple[int, int, Any, int, str, bytes]] | None:
     """The stored events at :func:`positions_to_apply`'s positions, in the same order.
 
-    ``events`` is the event store's table, as :func:`events_table` describes it: the
+    ``events`` is the event store's table, as :meth:`Database.events_table
+    <opmodel.store.database.Database.events_table>` describes it: the
     selection is joined to it, so one query returns position, originator id, version,
     topic and state of each event to apply, after its rank in the applying order.
     ``None`` as for :func:`positions_to_apply`.
@@ -213,7 +204,7 @@ def stored_events_to_apply(
     order here: sorting in SQL would carry every state through the sort.
     """
     selected = _selection(up_to, as_of, every_event, numbered=True).subquery()
-    columns = stored_event_columns(events)
+    columns = tuple(events.c)
     statement = select(selected.c.seq, *columns).join_from(
         selected, events, columns[0] == selected.c.position
     )
@@ -222,28 +213,6 @@ def stored_events_to_apply(
         return None
     rows.sort(key=itemgetter(0))
     return rows
-
-
-def events_table(name: str, position: str, schema: str | None = None) -> TableClause:
-    """The event store's table (eventsourcing's layout), for joining to the timeline.
-
-    ``position`` is the column holding the notification id: ``rowid`` in
-    eventsourcing's SQLite table, ``notification_id`` in its PostgreSQL one.
-    """
-    return table(
-        name,
-        column(position),
-        column("originator_id"),
-        column("originator_version"),
-        column("topic"),
-        column("state"),
-        schema=schema,
-    )
-
-
-def stored_event_columns(events: TableClause) -> tuple[ColumnClause[Any], ...]:
-    """An :func:`events_table`'s position, originator id, version, topic and state."""
-    return tuple(events.c)
 
 
 def _select(conn: Connection, selection: Select[Any], up_to: int) -> list[tuple[Any, ...]] | None:

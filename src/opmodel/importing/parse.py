@@ -1,33 +1,17 @@
-"""Import files as documents: read and parsed (YAML or JSON), not yet validated.
-
-This module needs only the standard library and PyYAML, so that a helper process
-can read and parse an import file while the program is still starting
-(:class:`Prefetched`, ADR 0008).
-"""
+"""Import files read and parsed (YAML or JSON), not yet validated (:mod:`.validate` does that)."""
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cache, partial
+from functools import cache
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
-from opmodel import parallel
 from opmodel.errors import InvalidImportFile
-
-#: A part of a document, in the file's order (:class:`Parts`): ``("key", name, value)``,
-#: a top-level key and its value; ``("entries", [entry, ...])``, a run of the items of
-#: the top-level ``entries`` list, in order; ``("whole", content)``, a document that
-#: is not a mapping, whole.
-Part = tuple[Any, ...]
-
-#: Entries handed over at a time by a helper parsing a file (:class:`Prefetched`).
-ENTRIES_PER_PART = 500
 
 
 @dataclass(frozen=True)
@@ -37,130 +21,11 @@ class Document:
     sha256: str
     content: Any
 
-    def parts(self) -> Parts:
-        """The document part by part, as a helper would hand it over."""
-        return Parts(self.sha256, _parts_of(self.content))
-
-
-class Parts:
-    """An import file's document, part by part in the file's order (:data:`Part`).
-
-    Iterating gives the parts once. Parts handed over by a helper may stop with
-    :class:`~opmodel.parallel.Interrupted` (the helper could not parse the rest):
-    the file is then read again here, whose result (or error) is the one to use.
-    """
-
-    def __init__(self, sha256: str, parts: Iterator[Part]) -> None:
-        self.sha256 = sha256
-        self._parts = parts
-
-    def __iter__(self) -> Iterator[Part]:
-        return self._parts
-
-    def document(self) -> Document:
-        """The whole document, put together from the parts."""
-        content: Any = {}
-        for part in self:
-            if part[0] == "whole":
-                content = part[1]
-            elif part[0] == "entries" and "entries" in content:
-                content["entries"].extend(part[1])
-            elif part[0] == "entries":
-                content["entries"] = list(part[1])
-            else:
-                content[part[1]] = part[2]
-        return Document(self.sha256, content)
-
-
-def _parts_of(content: Any) -> Iterator[Part]:
-    if content.__class__ is not dict:
-        yield ("whole", content)
-        return
-    for key, value in content.items():
-        if key.__class__ is str and key == "entries" and value.__class__ is list:
-            yield ("entries", value)
-        else:
-            yield ("key", key, value)
-
 
 def load(path: Path) -> Document:
     """Read and parse an import file (raising :class:`InvalidImportFile` if it cannot)."""
     raw, content = read_document(path)
     return Document(hashlib.sha256(raw).hexdigest(), content)
-
-
-#: Files smaller than this are parsed in a moment: a helper would cost more.
-PREFETCH_MIN_BYTES = 1 << 20
-
-
-class Prefetched:
-    """An import file being read and parsed by a helper process meanwhile, part by part.
-
-    The program starts (imports, opens the store) while a forked helper reads and
-    parses the file, handing its parts over through a pipe as it goes, so that the
-    entries parsed first can be validated while the rest are parsed. If the helper
-    cannot be started, or fails (the file is unreadable, not valid YAML, or has
-    something only PyYAML's own loader reads), the file is read and parsed here
-    (:func:`load`), so the result and errors are the same as without a helper.
-    """
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self._streamed: parallel.Streamed[Any] | None = None
-        try:
-            size = path.stat().st_size
-        except OSError:
-            size = 0
-        if size >= PREFETCH_MIN_BYTES and parallel.can_fork():
-            try:
-                self._streamed = parallel.Streamed(partial(_hand_over, path))
-            except OSError:  # no process to be had: the file is read here
-                self._streamed = None
-
-    def parts(self) -> Parts | None:
-        """The helper's parts (None: read the file here, with :func:`load`).
-
-        Iterating them may raise :class:`~opmodel.parallel.Interrupted`: the file is
-        then to be read here too.
-        """
-        streamed, self._streamed = self._streamed, None
-        if streamed is None:
-            return None
-        messages = iter(streamed)
-        try:
-            first = next(messages)
-        except (StopIteration, parallel.Interrupted):  # it could not even read the file
-            return None
-        return Parts(first, messages)
-
-    def document(self) -> Document:
-        """The parsed file: the helper's, or read here."""
-        parts = self.parts()
-        if parts is not None:
-            with contextlib.suppress(parallel.Interrupted):
-                return parts.document()
-        return load(self.path)
-
-    def discard(self) -> None:
-        """End the helper if its parts are not wanted (the command failed first)."""
-        if self._streamed is not None:
-            self._streamed.discard()
-            self._streamed = None
-
-
-def _hand_over(path: Path, send: Callable[[Any], None]) -> None:
-    """In the helper: the file's sha256, then its parts (:data:`Part`)."""
-    raw = path.read_bytes()
-    send(hashlib.sha256(raw).hexdigest())
-    if path.suffix.lower() == ".json":
-        parts: Iterator[Part] = _parts_of(json.loads(raw))
-    else:
-        fast = _fast_yaml()
-        if fast is None:
-            raise _NotFastYaml  # no libyaml: the file is read in the command
-        parts = fast.parts(raw)
-    for part in parts:
-        send(part)
 
 
 def read_document(path: Path) -> tuple[bytes, Any]:
@@ -202,7 +67,7 @@ def _load_yaml(raw: bytes) -> Any:
     fast = _fast_yaml()
     if fast is not None:
         try:
-            return fast.load(raw)
+            return fast(raw)
         except (_NotFastYaml, ValueError, RecursionError):
             pass
     return yaml.load(raw, Loader=_loader())
@@ -226,15 +91,8 @@ class _Anchors:
         self.unfinished: set[str] = set()
 
 
-class _FastYaml(NamedTuple):
-    """The fast path's two ways of reading a document (:func:`_fast_yaml`)."""
-
-    load: Callable[[bytes], Any]  # the document
-    parts: Callable[[bytes], Iterator[Part]]  # the same document, part by part
-
-
 @cache
-def _fast_yaml() -> _FastYaml | None:
+def _fast_yaml() -> Callable[[bytes], Any] | None:
     """A loader built directly on libyaml's event stream (None without libyaml).
 
     ``yaml.load`` with a C loader still composes a node tree in Python
@@ -385,62 +243,7 @@ def _fast_yaml() -> _FastYaml | None:
             raise _NotFastYaml  # a second document
         return document
 
-    def parts(raw: bytes) -> Iterator[Part]:
-        """What :func:`load` gives, part by part: the top-level mapping's keys, and the
-        items of its ``entries`` list a run at a time, as they are read."""
-        get = CParser(raw).get_event
-        get()  # stream start
-        if get().__class__ is StreamEndEvent:
-            yield ("whole", None)
-            return
-        anchors = _Anchors()
-        event = get()
-        if event.__class__ is not MappingStartEvent or event.anchor is not None or event.tag:
-            yield ("whole", node(get, event, anchors))
-        else:
-            yield from top_level(get, anchors)
-        get()  # document end
-        if get().__class__ is not StreamEndEvent:
-            raise _NotFastYaml  # a second document
-
-    def top_level(get: Callable[[], Any], anchors: _Anchors) -> Iterator[Part]:
-        """The keys of the top-level mapping, as ``fill_mapping`` reads them."""
-        entries_seen = False
-        while True:
-            event = get()
-            if event.__class__ is MappingEndEvent:
-                return
-            key = node(get, event, anchors)  # a plain ``<<`` (a merge) raises _NotFastYaml
-            if key.__class__ is dict or key.__class__ is list:
-                raise _NotFastYaml  # unhashable key
-            event = get()
-            if key.__class__ is str and key == "entries":
-                if entries_seen:
-                    raise _NotFastYaml  # a second ``entries``: the last one counts
-                entries_seen = True
-                if event.__class__ is SequenceStartEvent and not event.anchor and not event.tag:
-                    yield from runs(get, anchors)
-                    continue
-            value = node(get, event, anchors)
-            if key.__class__ is str and key == "entries" and value.__class__ is list:
-                yield ("entries", value)  # an anchored or tagged list: one run
-            else:
-                yield ("key", key, value)
-
-    def runs(get: Callable[[], Any], anchors: _Anchors) -> Iterator[Part]:
-        """The items of a sequence up to its end, ``ENTRIES_PER_PART`` at a time."""
-        run: list[Any] = []
-        while True:
-            event = get()
-            if event.__class__ is SequenceEndEvent:
-                yield ("entries", run)
-                return
-            run.append(node(get, event, anchors))
-            if len(run) == ENTRIES_PER_PART:
-                yield ("entries", run)
-                run = []
-
-    return _FastYaml(load, parts)
+    return load
 
 
 @cache

@@ -1,15 +1,12 @@
-"""Read models brought up to date on two cores: a forked helper process (ADR 0008, 0009).
+"""The processes of a catch-up on two cores: a forked helper, its baton and its turns.
 
-When many events are to be applied (an import, a rebuild), :class:`Helper` forks
-the process; the parent and the child take alternate batches (:func:`spans`),
-each reading and planning its next batch while the other writes one, and write
-them in position order, passing a :class:`Baton` on after each. Nothing about
-exactly-once changes: each batch of each read model is still one transaction
-guarded by its tracking position, whichever process runs it.
-
-:class:`Streamed` works values out in a child the same way, handing each over
-as it is made (an import file parsed while the program starts, part by part,
-:mod:`opmodel.documents`).
+:class:`Helper` forks the process; the parent and the child take alternate
+batches (:func:`spans`), each reading and planning its next batch while the
+other writes one, and write them in position order, passing a :class:`Baton`
+on after each; :class:`Turns` decides who holds SQLite's write lock. Nothing
+about exactly-once changes: each batch of each read model is still one
+transaction guarded by its tracking position, whichever process runs it
+(:mod:`opmodel.catchup.two_cores`).
 
 The helper only ever speeds things up. If it fails, or dies, its end of the
 baton closes, and the parent applies what is left itself, resuming from the
@@ -24,21 +21,16 @@ import atexit
 import contextlib
 import itertools
 import os
-import pickle
 import signal
 import struct
 import tempfile
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import nullcontext
 from types import TracebackType
-from typing import IO, Generic, TypeVar
+from typing import IO
 
 #: Below this many events to apply, a fork costs more than it saves.
 MIN_EVENTS = 10_000
-
-
-T = TypeVar("T")
 
 
 def cores() -> int:
@@ -162,10 +154,7 @@ class Turns:
     Linux) each turn is a no-op and SQLite's wait decides, as before.
     """
 
-    def __init__(self, *, checkpointed: bool = False) -> None:
-        #: Whether a thread of the parent checkpoints the WAL while the two write
-        #: (:class:`Checkpoints`): then their commits leave it alone. Set before the fork.
-        self.checkpointed = checkpointed
+    def __init__(self) -> None:
         self._file: IO[bytes] | None = tempfile.TemporaryFile()  # noqa: SIM115 - close()
         self._fd: int | None = self._file.fileno()
 
@@ -176,7 +165,6 @@ class Turns:
     def another(self) -> Turns:
         """Turns for another taker in this process (a thread), excluding this one too."""
         other = Turns.__new__(Turns)
-        other.checkpointed = self.checkpointed
         other._file = None
         other._fd = self._own_fd()
         return other
@@ -211,80 +199,6 @@ class Turns:
             self._fd = None
 
 
-class Checkpoints:
-    """A thread checkpointing an SQLite file's write-ahead log while two processes write.
-
-    SQLite checkpoints the WAL in the commit that finds it past 1,000 pages: that
-    commit then copies every page written since the last one (both processes'),
-    and the process that commits most often (the one with the most to write) pays
-    for most of them. Here a thread of the parent does it instead, every 20 ms,
-    with a connection of its own: SQLite releases the interpreter lock while it
-    copies, so the copying runs beside the writers' Python. The writers' commits
-    then leave the WAL alone (``PRAGMA wal_autocheckpoint=0`` while their
-    :class:`Turns` say ``checkpointed``). A context manager, around the writing.
-    """
-
-    INTERVAL = 0.02
-    #: Past this size the thread also waits for the readers, so that the next commit
-    #: starts the WAL again from its beginning (see below).
-    WAL_LIMIT = 64 << 20
-
-    def __init__(self, path: str, turns: Turns | None = None) -> None:
-        self.path = path
-        # The writers' turns: a truncating checkpoint takes one, so that no frame is
-        # added while it waits for the readers of the moment to finish.
-        self._turns = turns.another() if turns is not None else None
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="opmodel-checkpoints", daemon=True)
-
-    def __enter__(self) -> Checkpoints:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self._stop.set()
-        self._thread.join()
-        if self._turns is not None:
-            self._turns.close()
-
-    def _run(self) -> None:
-        import sqlite3
-
-        try:
-            conn = sqlite3.connect(self.path, isolation_level=None, timeout=30)
-        except sqlite3.Error:  # pragma: no cover - the writers checkpoint as usual then
-            return
-        try:
-            while not self._stop.wait(self.INTERVAL):
-                if self._mode() == "PASSIVE":
-                    conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
-                    continue
-                with self._turns.turn() if self._turns is not None else nullcontext():
-                    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
-        except sqlite3.Error:  # pragma: no cover - a checkpoint is only ever an optimisation
-            pass
-        finally:
-            conn.close()
-
-    def _mode(self) -> str:
-        """PASSIVE, or TRUNCATE once the WAL is past :attr:`WAL_LIMIT`.
-
-        A passive checkpoint copies pages into the database but cannot start the
-        WAL again while a reader may still need it, and with two processes one of
-        them is nearly always reading: the file grew by everything written (10 GB
-        for a rebuild of 1,000,000 events) and its index, mapped into both
-        processes, with it. TRUNCATE waits (SQLite's busy wait) for the readers of
-        the moment to finish, then empties the file; it is run holding a writers'
-        turn, so that no new frame keeps it waiting (the readers' transactions are
-        a batch long, and none of them waits for a turn).
-        """
-        try:
-            size = os.path.getsize(self.path + "-wal")
-        except OSError:
-            return "PASSIVE"
-        return "TRUNCATE" if size > self.WAL_LIMIT else "PASSIVE"
-
-
 #: Helpers left to end on their own (:meth:`Helper.leave`), not yet reaped.
 _LEFT: set[int] = set()
 
@@ -303,43 +217,8 @@ def reap_left() -> None:
 atexit.register(reap_left)
 
 
-class _Child:
-    """A forked child writing to this process through a pipe (its reading end here).
-
-    ``run(write_end, parent)`` runs in the child and must end it (``os._exit``).
-    """
-
-    def __init__(self, run: Callable[[int, int], None]) -> None:
-        reap_left()
-        read_end, write_end = os.pipe()
-        parent = os.getpid()
-        pid = os.fork()
-        if pid == 0:  # pragma: no cover - runs in the child, which coverage does not follow
-            os.close(read_end)
-            run(write_end, parent)
-        os.close(write_end)
-        self.pid = pid
-        self._pipe = read_end
-        self._finished = False
-
-    def _reap(self) -> int:
-        """Close the pipe and wait for the child: its exit code."""
-        os.close(self._pipe)
-        self._finished = True
-        _, status = os.waitpid(self.pid, 0)
-        return os.waitstatus_to_exitcode(status)
-
-    def _end(self, how: signal.Signals) -> None:
-        """End the child now with the signal ``how``, and reap it."""
-        if self._finished:
-            return
-        with contextlib.suppress(ProcessLookupError):  # already gone
-            os.kill(self.pid, how)
-        self._reap()
-
-
-class Helper(_Child):
-    """A forked child running ``work()``, which returns a count.
+class Helper:
+    """A forked child running ``work()``, which returns a count, and reporting through a pipe.
 
     :meth:`wait` gives the count, once the child has ended; ``None`` if it failed or
     died (:attr:`error` says what it raised). As a context manager, the child is
@@ -347,9 +226,26 @@ class Helper(_Child):
     """
 
     def __init__(self, work: Callable[[], int]) -> None:
-        super().__init__(lambda write_end, parent: _run_child(work, write_end, parent))
+        reap_left()
+        read_end, write_end = os.pipe()
+        parent = os.getpid()
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - runs in the child, which coverage does not follow
+            os.close(read_end)
+            _run_child(work, write_end, parent)
+        os.close(write_end)
+        self.pid = pid
+        self._pipe = read_end
+        self._finished = False
         self._result: int | None = None
         self._error: str | None = None
+
+    def _reap(self) -> int:
+        """Close the pipe and wait for the child: its exit code."""
+        os.close(self._pipe)
+        self._finished = True
+        _, status = os.waitpid(self.pid, 0)
+        return os.waitstatus_to_exitcode(status)
 
     def wait(self) -> int | None:
         """Wait for the helper to end: its count, or None if it failed or died."""
@@ -375,7 +271,9 @@ class Helper(_Child):
     def stop(self) -> None:
         """End the helper now (the parent is failing): its open batch rolls back."""
         if not self._finished:
-            self._end(signal.SIGTERM)
+            with contextlib.suppress(ProcessLookupError):  # already gone
+                os.kill(self.pid, signal.SIGTERM)
+            self._reap()
             self._result = None
 
     def leave(self) -> None:
@@ -402,64 +300,6 @@ class Helper(_Child):
             self.stop()
         else:
             self.wait()
-
-
-class Interrupted(Exception):
-    """A forked child ended (failed, died, was ended) before it had sent everything."""
-
-
-class Streamed(_Child, Generic[T]):
-    """Values worked out by a forked child one after another, read here as they come.
-
-    The child runs ``produce(send)``, and each value it sends is pickled into a pipe.
-    Iterating gives them in order, waiting for each; once the child has ended,
-    iteration stops if it finished, and raises :class:`Interrupted` (after the last
-    value it sent) if it failed or died first. The caller then works the values out
-    itself.
-    """
-
-    def __init__(self, produce: Callable[[Callable[[T], None]], None]) -> None:
-        super().__init__(lambda write_end, parent: _run_streamed(produce, write_end, parent))
-
-    def __iter__(self) -> Iterator[T]:
-        if self._finished:
-            raise Interrupted("the child was ended or read before")
-        with os.fdopen(self._pipe, "rb", closefd=False) as reader:
-            while True:
-                try:
-                    value: T = pickle.load(reader)
-                except EOFError:  # the child closed its end: it has finished
-                    break
-                except pickle.UnpicklingError as exc:  # cut off in the middle of a value
-                    self._end(signal.SIGKILL)
-                    raise Interrupted("the child stopped in the middle of a value") from exc
-                yield value
-        if self._reap() != 0:
-            raise Interrupted("the child failed before it had sent everything")
-
-    def discard(self) -> None:
-        """End the child now; its values are not wanted."""
-        self._end(signal.SIGKILL)
-
-
-def _run_streamed(
-    produce: Callable[[Callable[[T], None]], None], write_end: int, parent: int
-) -> None:  # pragma: no cover - runs in the child
-    _die_with_parent(parent)
-    code = 1
-    try:
-        with os.fdopen(write_end, "wb") as writer:
-
-            def send(value: T) -> None:
-                pickle.dump(value, writer, protocol=pickle.HIGHEST_PROTOCOL)
-                writer.flush()  # each value as soon as it is made
-
-            produce(send)
-        code = 0
-    except BaseException:
-        pass
-    finally:
-        os._exit(code)
 
 
 def _run_child(

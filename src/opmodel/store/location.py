@@ -1,4 +1,4 @@
-"""Where the events live: store URLs, settings, and the database's append-only guards.
+"""Where the events live: store URLs and the settings eventsourcing's recorders take.
 
 This is the only module that reads opmodel's environment variables
 (``OPMODEL_STORE``, ``OPMODEL_ACTOR``).
@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import getpass
 import os
-import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -25,7 +24,6 @@ from opmodel.errors import StoreUnavailable
 DEFAULT_STORE = "opmodel.db"
 SQLITE_EVENTS_TABLE = "stored_events"  # eventsourcing's SQLite recorder's name
 POSTGRES_EVENTS_TABLE = "opmodel_events"  # eventsourcing's PostgreSQL name: "<app>_events"
-GUARD_MESSAGE = "opmodel: stored events are append-only"
 
 
 @dataclass(frozen=True)
@@ -81,7 +79,7 @@ class StoreLocation:
             "POSTGRES_POOL_SIZE": "2",
             "POSTGRES_MAX_OVERFLOW": "2",
             "POSTGRES_LOCK_TIMEOUT": "30",
-            "APPLICATION_RECORDER_TOPIC": "opmodel.pgrecorder:PostgresRecorder",
+            "APPLICATION_RECORDER_TOPIC": "opmodel.store.postgres:PostgresRecorder",
         }
 
     def sqlalchemy_url(self) -> str:
@@ -154,68 +152,3 @@ def default_actor() -> str:
         return getpass.getuser()
     except (OSError, KeyError):  # no login name (some containers)
         return "unknown"
-
-
-# --- append-only guards ----------------------------------------------------------
-
-SQLITE_GUARDS = [
-    f"CREATE TRIGGER IF NOT EXISTS opmodel_append_only_update BEFORE UPDATE "
-    f"ON {SQLITE_EVENTS_TABLE} BEGIN SELECT RAISE(ABORT, '{GUARD_MESSAGE}: UPDATE refused'); END",
-    f"CREATE TRIGGER IF NOT EXISTS opmodel_append_only_delete BEFORE DELETE "
-    f"ON {SQLITE_EVENTS_TABLE} BEGIN SELECT RAISE(ABORT, '{GUARD_MESSAGE}: DELETE refused'); END",
-]
-
-
-def postgres_guards(schema: str) -> list[str]:
-    """Statements that make the events table refuse UPDATE, DELETE and TRUNCATE."""
-    table = f'"{schema}".{POSTGRES_EVENTS_TABLE}'
-    function = f'"{schema}".opmodel_append_only'
-    return [
-        f"CREATE OR REPLACE FUNCTION {function}() RETURNS trigger LANGUAGE plpgsql AS $$ "
-        f"BEGIN RAISE EXCEPTION USING MESSAGE = '{GUARD_MESSAGE}: ' || TG_OP || ' refused'; "
-        "END $$",
-        f"CREATE OR REPLACE TRIGGER opmodel_append_only_rows BEFORE UPDATE OR DELETE ON {table} "
-        f"FOR EACH ROW EXECUTE FUNCTION {function}()",
-        f"CREATE OR REPLACE TRIGGER opmodel_append_only_truncate BEFORE TRUNCATE ON {table} "
-        f"FOR EACH STATEMENT EXECUTE FUNCTION {function}()",
-    ]
-
-
-#: The page size a new SQLite store is made with (SQLite's default is 4 KiB). Reads and
-#: writes move whole pages, one system call each: a rebuild of 26,209 events made
-#: ~85,000 of them with 4 KiB pages (ADR 0010). An existing store keeps its own.
-SQLITE_PAGE_SIZE = 16384
-
-
-def make_sqlite_file(path: Path) -> None:
-    """Give a new, empty SQLite file opmodel's page size, in WAL mode; leave any other alone.
-
-    Must run before any table is created in it: a page size is fixed once the file
-    holds anything.
-    """
-    conn = sqlite3.connect(path, timeout=30)
-    try:
-        if conn.execute("PRAGMA page_count").fetchone()[0] == 0:
-            conn.execute(f"PRAGMA page_size={SQLITE_PAGE_SIZE}")
-            conn.execute("PRAGMA journal_mode=WAL")  # writes the file's header
-    finally:
-        conn.close()
-
-
-def sqlite_store_exists(path: Path) -> bool:
-    """Whether ``path`` is an SQLite file holding an opmodel event table (never creates it)."""
-    if not path.is_file():
-        return False
-    try:
-        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-    except sqlite3.Error:
-        return False
-    try:
-        row = conn.execute(
-            "SELECT 1 FROM sqlite_master WHERE type='table' AND name=?", (SQLITE_EVENTS_TABLE,)
-        ).fetchone()
-    except sqlite3.DatabaseError:
-        return False
-    finally:
-        conn.close()
-    return row is not None

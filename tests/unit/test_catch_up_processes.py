@@ -1,4 +1,5 @@
-"""opmodel.parallel: batches, the helper process, the baton two processes pass, checkpoints."""
+"""opmodel.catchup.processes: batches, the helper process, the baton two processes pass;
+opmodel.store.sqlite.Checkpoints: the WAL checkpointed by a thread."""
 
 from __future__ import annotations
 
@@ -12,13 +13,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from opmodel import parallel
+from opmodel.catchup import processes
+from opmodel.store.sqlite import Checkpoints
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
 
 
 def test_batches_are_short_at_both_ends_and_even_between() -> None:
-    spans = parallel.spans(100, 26_309, 5000)
+    spans = processes.spans(100, 26_309, 5000)
     lengths = [high - low for low, high in spans]
     assert lengths[0] == lengths[-1] == 2500  # the first and the last are half as long
     assert max(lengths[1:-1]) - min(lengths[1:-1]) <= 1
@@ -30,7 +32,7 @@ def test_batches_are_short_at_both_ends_and_even_between() -> None:
 
 @given(st.integers(0, 10_000), st.integers(0, 10_000), st.integers(1, 3000))
 def test_batches_of_any_range_chain_from_start_to_end(start: int, length: int, size: int) -> None:
-    spans = parallel.spans(start, start + length, size)
+    spans = processes.spans(start, start + length, size)
     if length == 0:
         assert spans == []
         return
@@ -47,7 +49,7 @@ def _reaped(pid: int) -> bool:
 
 
 def test_the_helper_gives_its_result() -> None:
-    helper = parallel.Helper(lambda: 15)
+    helper = processes.Helper(lambda: 15)
     assert helper.wait() == 15
     assert helper.error is None
     assert _reaped(helper.pid)
@@ -57,7 +59,7 @@ def test_a_helper_that_raises_reports_the_error_and_no_result() -> None:
     def work() -> int:
         raise ValueError("the read model broke\non two lines")
 
-    helper = parallel.Helper(work)
+    helper = processes.Helper(work)
     assert helper.wait() is None
     assert helper.error == "ValueError: the read model broke on two lines"
     assert _reaped(helper.pid)
@@ -67,7 +69,7 @@ def test_a_helper_that_dies_gives_no_result() -> None:
     def work() -> int:
         os._exit(3)
 
-    helper = parallel.Helper(work)
+    helper = processes.Helper(work)
     assert helper.wait() is None
     assert helper.error is None
 
@@ -78,7 +80,7 @@ def test_a_failing_parent_stops_its_helper() -> None:
         return 1
 
     started = time.monotonic()
-    with pytest.raises(RuntimeError), parallel.Helper(work) as helper:
+    with pytest.raises(RuntimeError), processes.Helper(work) as helper:
         raise RuntimeError("the parent's own work failed")
     assert time.monotonic() - started < 30
     assert helper.wait() is None
@@ -86,7 +88,7 @@ def test_a_failing_parent_stops_its_helper() -> None:
 
 
 def test_a_helper_used_as_a_context_is_waited_for() -> None:
-    with parallel.Helper(lambda: 7) as helper:
+    with processes.Helper(lambda: 7) as helper:
         pass
     assert helper.wait() == 7
     assert _reaped(helper.pid)
@@ -97,7 +99,7 @@ def _take_turns(batches: int) -> tuple[list[str], list[int]]:
     import tempfile
 
     log = tempfile.TemporaryFile()  # noqa: SIM115 - closed below
-    baton = parallel.Baton()
+    baton = processes.Baton()
 
     def write(number: int) -> None:
         os.write(log.fileno(), f"{number}\n".encode())
@@ -116,7 +118,7 @@ def _take_turns(batches: int) -> tuple[list[str], list[int]]:
         return turns(1)
 
     heard: list[int] = []
-    with parallel.Helper(in_helper):
+    with processes.Helper(in_helper):
         baton.hold(child=False)
         turns(0, heard.append)
         if batches % 2 == 0:
@@ -141,13 +143,13 @@ def test_the_last_batch_can_be_the_helpers() -> None:
 
 
 def test_a_baton_from_a_process_that_ended_never_comes() -> None:
-    baton = parallel.Baton()
+    baton = processes.Baton()
 
     def in_helper() -> int:
         baton.hold(child=True)
         os._exit(1)  # dies before passing anything on
 
-    helper = parallel.Helper(in_helper)
+    helper = processes.Helper(in_helper)
     baton.hold(child=False)
     assert baton.wait_for(1) is False
     baton.close()
@@ -155,13 +157,13 @@ def test_a_baton_from_a_process_that_ended_never_comes() -> None:
 
 
 def test_a_closed_baton_stops_a_helper_waiting_for_it() -> None:
-    baton = parallel.Baton()
+    baton = processes.Baton()
 
     def in_helper() -> int:
         baton.hold(child=True)
         return 1 if baton.wait_for(0) else 2
 
-    helper = parallel.Helper(in_helper)
+    helper = processes.Helper(in_helper)
     baton.hold(child=False)
     baton.close()
     assert helper.wait() == 2
@@ -174,50 +176,10 @@ def test_no_fork_beside_another_thread() -> None:
     thread = threading.Thread(target=stop.wait)
     thread.start()
     try:
-        assert not parallel.can_fork()
+        assert not processes.can_fork()
     finally:
         stop.set()
         thread.join()
-
-
-def test_streamed_values_come_back_in_order_as_they_are_sent() -> None:
-    def produce(send: Callable[[Any], None]) -> None:
-        for n in range(3):
-            send({"n": n, "x": (1, "a")})
-
-    streamed = parallel.Streamed(produce)
-    assert list(streamed) == [{"n": n, "x": (1, "a")} for n in range(3)]
-    assert _reaped(streamed.pid)
-    with pytest.raises(parallel.Interrupted):  # read once
-        list(streamed)
-
-
-def test_a_stream_whose_child_fails_is_interrupted_after_what_it_sent() -> None:
-    def produce(send: Callable[[Any], None]) -> None:
-        send(1)
-        send(2)
-        raise ValueError("no")
-
-    received: list[Any] = []
-    streamed = parallel.Streamed(produce)
-    with pytest.raises(parallel.Interrupted):
-        received.extend(streamed)
-    assert received == [1, 2]
-    assert _reaped(streamed.pid)
-
-
-def test_a_discarded_stream_is_ended_and_reaped() -> None:
-    def produce(send: Callable[[Any], None]) -> None:
-        send(1)
-        time.sleep(60)
-
-    streamed = parallel.Streamed(produce)
-    started = time.monotonic()
-    streamed.discard()
-    assert time.monotonic() - started < 30
-    assert _reaped(streamed.pid)
-    with pytest.raises(parallel.Interrupted):
-        list(streamed)
 
 
 def _write_batches(path: str, *, checkpoints: bool) -> int:
@@ -229,7 +191,7 @@ def _write_batches(path: str, *, checkpoints: bool) -> int:
     writer.execute("PRAGMA journal_mode=WAL")
     writer.execute("PRAGMA wal_autocheckpoint=0")  # the writer leaves the WAL alone
     writer.execute("CREATE TABLE t (x TEXT)")
-    thread = parallel.Checkpoints(path) if checkpoints else None
+    thread = Checkpoints(path) if checkpoints else None
     if thread is not None:
         thread.__enter__()
     try:
@@ -237,7 +199,7 @@ def _write_batches(path: str, *, checkpoints: bool) -> int:
             writer.execute("BEGIN")
             writer.executemany("INSERT INTO t VALUES (?)", [("x" * 500,)] * 200)
             writer.execute("COMMIT")
-            time.sleep(2 * parallel.Checkpoints.INTERVAL)
+            time.sleep(2 * Checkpoints.INTERVAL)
     finally:
         if thread is not None:
             thread.__exit__()
@@ -259,13 +221,13 @@ def test_a_helper_left_to_end_is_reaped_once_it_has_ended() -> None:
         time.sleep(0.2)
         return 1
 
-    helper = parallel.Helper(work)
+    helper = processes.Helper(work)
     helper.leave()  # not waited for
-    assert helper.pid in parallel._LEFT
+    assert helper.pid in processes._LEFT
     deadline = time.monotonic() + 30
-    while helper.pid in parallel._LEFT and time.monotonic() < deadline:
+    while helper.pid in processes._LEFT and time.monotonic() < deadline:
         time.sleep(0.05)
-        parallel.reap_left()
-    assert helper.pid not in parallel._LEFT
+        processes.reap_left()
+    assert helper.pid not in processes._LEFT
     assert _reaped(helper.pid)
     assert helper.wait() is None  # its result was not wanted

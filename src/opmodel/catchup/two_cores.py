@@ -1,0 +1,151 @@
+"""Catch-up on two cores: this process and a forked helper take alternate batches (ADR 0009).
+
+The positions to apply are cut into batches (:func:`~opmodel.catchup.processes.spans`):
+this process writes the even ones, the helper the odd ones. Each reads,
+deserialises and plans its next batch while the other writes one, then waits
+for the batch before its own to be written (a :class:`~opmodel.catchup.processes.Baton`)
+and writes it with :meth:`CatchUp.write <opmodel.catchup.engine.CatchUp.write>`,
+like any batch. On SQLite a thread of this process checkpoints the write-ahead
+log meanwhile, and the two take :class:`~opmodel.catchup.processes.Turns` at the
+write lock.
+
+The helper only ever saves time: if it cannot be forked, fails or dies, this
+process stops at the first batch the helper did not write, and the one-process
+catch-up applies the rest from the tracked positions. This is the only
+two-core path kept (ADR 0013): it measurably pays for itself on a rebuild.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
+from typing import Any, Protocol
+
+from opmodel.catchup import processes
+from opmodel.errors import ConcurrentChange
+from opmodel.projections.base import Projection
+from opmodel.store.database import Database
+from opmodel.store.events import Envelope
+
+#: Reads up to ``limit`` events after a position.
+Reader = Callable[[int, int], Sequence[Envelope]]
+
+
+class Batches(Protocol):
+    """What a catch-up gives this strategy: how to plan a batch and write it
+    (:class:`~opmodel.catchup.engine.CatchUp`)."""
+
+    database: Database
+    batch_size: int
+
+    def plan(
+        self,
+        projections: Sequence[Projection],
+        batch: Sequence[Envelope],
+        starts: dict[str, int],
+        low: int,
+        high: int,
+    ) -> Sequence[Any]: ...
+
+    def write(
+        self,
+        plans: Sequence[Any],
+        turn: AbstractContextManager[object] | None = None,
+        *,
+        checkpointed_elsewhere: bool = False,
+    ) -> None: ...
+
+
+class TwoCores:
+    """One catch-up shared with a helper process, batch by batch."""
+
+    def __init__(self, engine: Batches) -> None:
+        self.engine = engine
+        self.database = engine.database
+
+    def run(
+        self,
+        projections: Sequence[Projection],
+        read: Reader,
+        progress: Callable[[int], None] | None,
+        starts: dict[str, int],
+        head: int,
+    ) -> int:
+        """Apply the events up to ``head``; returns how many were written (by either).
+
+        What is not written when it returns (a helper that failed) is left to the
+        caller, from where the read models stopped.
+        """
+        spans = processes.spans(min(starts.values()), head, self.engine.batch_size)
+        written = 0
+
+        def step(events: int) -> None:
+            nonlocal written
+            written += events
+            if progress is not None:
+                progress(events)
+
+        def in_helper() -> int:
+            self.database.forget_connections()  # the parent's stay untouched
+            turns.reopen()
+            baton.hold(child=True)
+            return int(self._in_turn(projections, read, starts, spans, 1, baton, turns))
+
+        turns = processes.Turns()
+        baton = processes.Baton()
+        try:
+            try:
+                helper = processes.Helper(in_helper)
+            except OSError:  # no process to be had (a limit reached): all of it in one
+                return 0
+            baton.hold(child=False)
+            with helper:  # ended if this process fails
+                done = False
+                checkpoints = turns.another()
+                try:
+                    with self.database.checkpoints(checkpoints.turn):
+                        done = self._in_turn(
+                            projections, read, starts, spans, 0, baton, turns, step
+                        )
+                        if done and len(spans) % 2 == 0:  # the last batch is the helper's
+                            done = baton.wait_for(len(spans) - 1, step)
+                except ConcurrentChange:
+                    pass  # another process applied a batch first: the caller goes on from there
+                finally:
+                    checkpoints.close()
+                baton.close()  # the helper, if still waiting for a batch, stops
+                if done:  # every batch is written: the helper only has to end
+                    helper.leave()
+                return written
+        finally:
+            baton.close()
+            turns.close()
+
+    def _in_turn(
+        self,
+        projections: Sequence[Projection],
+        read: Reader,
+        starts: dict[str, int],
+        spans: Sequence[tuple[int, int]],
+        first: int,
+        baton: processes.Baton,
+        turns: processes.Turns,
+        written: Callable[[int], None] | None = None,
+    ) -> bool:
+        """Apply batches ``first``, ``first + 2``, … of ``spans``, each after the one before it.
+
+        ``written(events)`` is told of every batch written, by either process. Stops
+        early, leaving the rest, if the other process stops: whether it wrote them all.
+        """
+        engine = self.engine
+        for number in range(first, len(spans), 2):
+            low, high = spans[number]
+            batch = [e for e in read(low, high - low) if e.position <= high]
+            plans = engine.plan(projections, batch, starts, low, high)
+            if number > 0 and not baton.wait_for(number - 1, written):
+                return False  # the other process stopped: the rest is left
+            engine.write(plans, turns.turn(), checkpointed_elsewhere=True)
+            baton.pass_on(number, len(batch))
+            if written is not None:
+                written(len(batch))
+        return True

@@ -1,0 +1,1 @@
+"""Import files: parsed (:mod:`.parse`), validated (:mod:`.validate`), applied (:mod:`.run`)."""

@@ -1,0 +1,131 @@
+"""Import files validated: each entry a command with its metadata, the file as a whole.
+
+The format (SPEC §6)::
+
+    version: 1
+    defaults: {actor: programme-office}
+    entries:
+      - cluster form: {name: Synergy}
+        effective: 2021-03-01
+        reason: Shared Services Strategy assigns DWP, HO, MoJ and Defra to Synergy
+        source: https://example.org/strategy
+      - department join: {code: DWP, cluster: Synergy}
+
+Each entry names one command with the CLI's words and gives its arguments
+and options by their CLI names (kebab or snake case), plus any of
+``effective``, ``actor``, ``reason``, ``source``; ``defaults`` apply to every
+entry. Every entry is validated before anything is written; an error names
+the entry (1-based) and the field.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from opmodel.commands import COMMANDS, Command, build
+from opmodel.domain.values import Meta, parse_effective
+from opmodel.errors import InvalidImportFile, InvalidInput, OpmodelError
+from opmodel.importing.parse import Document
+
+META_KEYS = ("effective", "actor", "reason", "source")
+
+
+@dataclass(frozen=True)
+class ImportPlan:
+    """A validated import file: its identity and its commands with their metadata."""
+
+    filename: str
+    sha256: str
+    items: list[tuple[Command, Meta]]
+
+
+def validate(
+    path: Path, document: Document, make_meta: Callable[..., Meta], *, command_id: str
+) -> ImportPlan:
+    """The whole file's plan, or the first error: the file's shape, then the first
+    entry in error (a domain rule is checked only when the plan is applied)."""
+    content = document.content
+    if not isinstance(content, dict):
+        raise InvalidImportFile(
+            f"import file {path} must be a mapping with 'version: 1' and 'entries:'"
+        )
+    unknown = set(content) - {"version", "defaults", "entries"}
+    if unknown:
+        raise InvalidImportFile(
+            f"import file {path}: unknown top-level key(s) "
+            f"{', '.join(sorted(map(str, unknown)))}; use version, defaults and entries"
+        )
+    if content.get("version") != 1:
+        raise InvalidImportFile(
+            f"import file {path}: version must be 1 (got {content.get('version')!r})"
+        )
+    defaults = _defaults_mapping(path, content.get("defaults") or {})
+    entries = content.get("entries")
+    if not isinstance(entries, list) or not entries:
+        raise InvalidImportFile(f"import file {path}: 'entries' must be a non-empty list")
+    base = _meta_fields(defaults, "defaults")
+    items = []
+    for number, entry in enumerate(entries, start=1):
+        command, fields = _entry(number, entry)
+        items.append((command, make_meta(command_id=command_id, **{**base, **fields})))
+    return ImportPlan(path.name, document.sha256, items)
+
+
+def _defaults_mapping(path: Path, defaults: Any) -> Mapping[str, Any]:
+    """The file's ``defaults``, if they are a mapping of metadata fields."""
+    if not isinstance(defaults, Mapping) or set(defaults) - set(META_KEYS):
+        raise InvalidImportFile(f"import file {path}: defaults may only set {', '.join(META_KEYS)}")
+    return defaults
+
+
+def _meta_fields(mapping: Mapping[str, Any], where: str) -> dict[str, Any]:
+    fields: dict[str, Any] = {}
+    for key in META_KEYS:
+        if key not in mapping or mapping[key] is None:
+            continue
+        value = mapping[key]
+        if key == "effective":
+            try:
+                fields[key] = parse_effective(
+                    value if isinstance(value, date) else str(value), what="effective"
+                )
+            except InvalidInput as exc:
+                raise InvalidImportFile(f"{where}: effective: {exc.message}") from None
+        else:
+            fields[key] = str(value)
+    return fields
+
+
+def _entry(number: int, entry: Any) -> tuple[Command, dict[str, Any]]:
+    where = f"entry {number}"
+    if not isinstance(entry, Mapping):
+        raise InvalidImportFile(f"{where}: must be a mapping naming one command")
+    names = [k for k in entry if k not in META_KEYS]
+    if len(names) != 1:
+        raise InvalidImportFile(
+            f"{where}: must name exactly one command (found {', '.join(map(str, names)) or 'none'})"
+        )
+    name = str(names[0]).strip()
+    if name not in COMMANDS:
+        raise InvalidImportFile(
+            f"{where}: unknown command {name!r}; commands are named as on the command line, "
+            f"like 'cluster form' or 'department join'"
+        )
+    arguments = entry[names[0]] or {}
+    if not isinstance(arguments, Mapping):
+        raise InvalidImportFile(f"{where} ({name}): arguments must be a mapping of option: value")
+    try:
+        command = build(name, arguments)
+    except InvalidInput as exc:
+        message = exc.message.removeprefix(f"{name}: ")
+        raise InvalidImportFile(f"{where} ({name}): {message}") from None
+    return command, _meta_fields(entry, f"{where} ({name})")
+
+
+def name_entry(number: int, command: Command, error: OpmodelError) -> OpmodelError:
+    """The same error, its message prefixed with the entry that raised it."""
+    return type(error)(f"entry {number} ({command.name}): {error.message}", **error.ids)
