@@ -12,11 +12,9 @@ with :class:`~opmodel.errors.ConcurrentChange`.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
-from decimal import Decimal
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
@@ -26,16 +24,17 @@ from eventsourcing.persistence import IntegrityError, JSONTranscoder, Mapper, Re
 from opmodel import domain
 from opmodel.domain.values import Meta
 from opmodel.errors import (
-    BundleMismatch,
     ClusterAlreadyFormed,
     ConcurrentChange,
     ContractAlreadyExists,
     DepartmentAlreadyRegistered,
     InvalidInput,
     NotFound,
-    ParentRequired,
 )
 from opmodel.store.codec import EventMapper, make_transcoder, register_transcodings
+
+if TYPE_CHECKING:  # the commands import this module; their handlers below take them
+    from opmodel import commands
 
 A = TypeVar("A", bound=Aggregate)
 T = TypeVar("T")
@@ -199,40 +198,37 @@ class OperatingModel(Application[UUID]):
 
     # --- clusters -------------------------------------------------------------
 
-    def form_cluster(
-        self, uow: UnitOfWork, name: str, phase_count: int, description: str | None, meta: Meta
-    ) -> None:
+    def form_cluster(self, uow: UnitOfWork, command: commands.FormCluster, meta: Meta) -> None:
         """Form a cluster; its name is unique ignoring case."""
-        existing = uow.get(domain.Cluster, domain.Cluster.create_id(name))
+        existing = uow.get(domain.Cluster, domain.Cluster.create_id(command.cluster))
         if existing is not None:
             raise ClusterAlreadyFormed(
                 f"cluster {existing.name} already exists (names are unique ignoring case)",
                 cluster=existing.name,
             )
         uow.stage(
-            domain.Cluster(name=name, phase_count=phase_count, description=description, meta=meta)
+            domain.Cluster(
+                name=command.cluster,
+                phase_count=command.phases,
+                description=command.description,
+                meta=meta,
+            )
         )
 
-    def designate_lead(self, uow: UnitOfWork, cluster: str, code: str, meta: Meta) -> None:
+    def designate_lead(self, uow: UnitOfWork, command: commands.DesignateLead, meta: Meta) -> None:
         """Make a member department the cluster's lead."""
-        found = self.cluster(uow, cluster)
-        department = self.department(uow, code)
+        found = self.cluster(uow, command.cluster)
+        department = self.department(uow, command.dept)
         found.designate_lead(department.id, department.code, meta)
         uow.stage(found)
 
     # --- departments ------------------------------------------------------------
 
     def register_department(
-        self,
-        uow: UnitOfWork,
-        code: str,
-        name: str,
-        kind: str,
-        parent: str | None,
-        headcount: int | None,
-        meta: Meta,
+        self, uow: UnitOfWork, command: commands.RegisterDepartment, meta: Meta
     ) -> None:
         """Register a department or ALB under a code not in use."""
+        code = command.code
         index = uow.get(domain.DepartmentCode, domain.DepartmentCode.create_id(code))
         if index is not None and index.department_id is not None:
             current = uow.get(domain.Department, index.department_id)
@@ -240,25 +236,12 @@ class OperatingModel(Application[UUID]):
             raise DepartmentAlreadyRegistered(
                 f"department {code} is already registered ({current.name})", department=code
             )
-        if kind == "alb" and parent is None:
-            raise ParentRequired(
-                f"{code} is an arm's-length body: name its parent department with --parent",
-                department=code,
-            )
-        if kind != "alb" and parent is not None:
-            raise ParentRequired(
-                f"{code} is {kind}: only an arm's-length body (--kind alb) has a parent",
-                department=code,
-            )
-        parent_department = self.department(uow, parent) if parent is not None else None
-        department = domain.Department(
-            code=code,
-            name=name,
-            kind=kind,
-            parent_id=parent_department.id if parent_department else None,
-            parent=parent_department.code if parent_department else None,
-            headcount=headcount,
-            meta=meta,
+        # Before the parent is looked up: a parent given to a department that cannot
+        # have one is refused for that (exit 4), not for being unknown (exit 3).
+        domain.Department.check_parent_fits_kind(code, command.kind, command.parent)
+        parent = self.department(uow, command.parent) if command.parent is not None else None
+        department = domain.Department.register(
+            code, command.title, command.kind, parent, command.headcount, meta
         )
         if index is None:
             index = domain.DepartmentCode(code=code, department_id=department.id, meta=meta)
@@ -267,14 +250,16 @@ class OperatingModel(Application[UUID]):
         uow.stage(department, index)
 
     def rename_department(
-        self, uow: UnitOfWork, code: str, name: str | None, new_code: str | None, meta: Meta
+        self, uow: UnitOfWork, command: commands.RenameDepartment, meta: Meta
     ) -> None:
         """Rename and/or re-code a department (a machinery-of-government change)."""
+        name, new_code = command.title, command.new_code
         if name is None and new_code is None:
             raise InvalidInput(
-                f"department rename {code}: give --name, --code or both", department=code
+                f"department rename {command.code}: give --name, --code or both",
+                department=command.code,
             )
-        department = self.department(uow, code)
+        department = self.department(uow, command.code)
         if name is not None and name != department.name:
             department.rename(name, meta)
         if new_code is not None and new_code != department.code:
@@ -300,16 +285,18 @@ class OperatingModel(Application[UUID]):
             uow.stage(department, old_index, target)
         uow.stage(department)
 
-    def record_headcount(self, uow: UnitOfWork, code: str, headcount: int, meta: Meta) -> None:
+    def record_headcount(
+        self, uow: UnitOfWork, command: commands.RecordHeadcount, meta: Meta
+    ) -> None:
         """Record a department's headcount."""
-        department = self.department(uow, code)
-        department.record_headcount(headcount, meta)
+        department = self.department(uow, command.code)
+        department.record_headcount(command.headcount, meta)
         uow.stage(department)
 
-    def join_cluster(self, uow: UnitOfWork, code: str, cluster: str, meta: Meta) -> None:
+    def join_cluster(self, uow: UnitOfWork, command: commands.JoinCluster, meta: Meta) -> None:
         """A department joins a cluster (it must be in none)."""
-        department = self.department(uow, code)
-        found = self.cluster(uow, cluster)
+        department = self.department(uow, command.code)
+        found = self.cluster(uow, command.cluster)
         current = (
             self.cluster_name_of(uow, department.cluster_id) if department.cluster_id else None
         )
@@ -318,177 +305,148 @@ class OperatingModel(Application[UUID]):
         found.admit(department.id, department.code, meta)
         uow.stage(department, found)
 
-    def leave_cluster(self, uow: UnitOfWork, code: str, meta: Meta) -> None:
+    def leave_cluster(self, uow: UnitOfWork, command: commands.LeaveCluster, meta: Meta) -> None:
         """A department leaves its cluster (the lead cannot)."""
-        department = self.department(uow, code)
+        department = self.department(uow, command.code)
         found = uow.get(domain.Cluster, department.check_in_a_cluster())
         assert found is not None
         found.release(department.id, department.code, meta)
         department.leave(found.name, meta)
         uow.stage(department, found)
 
-    def move_department(self, uow: UnitOfWork, code: str, cluster: str, meta: Meta) -> None:
+    def move_department(
+        self, uow: UnitOfWork, command: commands.MoveDepartment, meta: Meta
+    ) -> None:
         """Move a department to another cluster, as one atomic change."""
-        department = self.department(uow, code)
-        target = self.cluster(uow, cluster)
+        department = self.department(uow, command.code)
+        target = self.cluster(uow, command.cluster)
         source = uow.get(domain.Cluster, department.check_in_a_cluster())
         assert source is not None
-        department.move(source.name, target.id, target.name, meta)
+        department.move(source, target, meta)
         source.release(department.id, department.code, meta)
         target.admit(department.id, department.code, meta)
         uow.stage(department, source, target)
 
     # --- delivery phases -------------------------------------------------------
 
-    def plan_phase(
-        self,
-        uow: UnitOfWork,
-        cluster: str,
-        number: int,
-        name: str,
-        planned_start: date | None,
-        planned_end: date | None,
-        meta: Meta,
-    ) -> None:
+    def plan_phase(self, uow: UnitOfWork, command: commands.PlanPhase, meta: Meta) -> None:
         """Plan or re-plan a delivery phase."""
-        found = self.cluster(uow, cluster)
-        found.plan_phase(number, name, planned_start, planned_end, meta)
+        found = self.cluster(uow, command.cluster)
+        found.plan_phase(command.number, command.title, command.start, command.end, meta)
         uow.stage(found)
 
-    def start_phase(self, uow: UnitOfWork, cluster: str, number: int, meta: Meta) -> None:
+    def start_phase(self, uow: UnitOfWork, command: commands.StartPhase, meta: Meta) -> None:
         """Start a delivery phase (on the effective date)."""
-        found = self.cluster(uow, cluster)
-        found.start_phase(number, meta)
+        found = self.cluster(uow, command.cluster)
+        found.start_phase(command.number, meta)
         uow.stage(found)
 
-    def complete_phase(self, uow: UnitOfWork, cluster: str, number: int, meta: Meta) -> None:
+    def complete_phase(self, uow: UnitOfWork, command: commands.CompletePhase, meta: Meta) -> None:
         """Complete a delivery phase (on the effective date)."""
-        found = self.cluster(uow, cluster)
-        found.complete_phase(number, meta)
+        found = self.cluster(uow, command.cluster)
+        found.complete_phase(command.number, meta)
         uow.stage(found)
 
-    def onboard(self, uow: UnitOfWork, cluster: str, number: int, code: str, meta: Meta) -> None:
+    def onboard(self, uow: UnitOfWork, command: commands.OnboardDepartment, meta: Meta) -> None:
         """A member department goes live in a phase in progress."""
-        found = self.cluster(uow, cluster)
-        department = self.department(uow, code)
-        found.onboard(number, department.id, department.code, meta)
+        found = self.cluster(uow, command.cluster)
+        department = self.department(uow, command.dept)
+        found.onboard(command.number, department.id, department.code, meta)
         uow.stage(found)
 
     # --- contracts -------------------------------------------------------------
 
     def tender_contract(
-        self,
-        uow: UnitOfWork,
-        ref: str,
-        cluster: str,
-        kind: str,
-        estimated_value: Decimal,
-        term_months: int | None,
-        extension_months: int | None,
-        meta: Meta,
+        self, uow: UnitOfWork, command: commands.TenderContract, meta: Meta
     ) -> None:
         """Record a published contract notice."""
-        found = self.cluster(uow, cluster)
-        existing = uow.get(domain.Contract, domain.Contract.create_id(ref))
+        found = self.cluster(uow, command.cluster)
+        existing = uow.get(domain.Contract, domain.Contract.create_id(command.ref))
         if existing is not None:
             raise ContractAlreadyExists(
-                f"contract {existing.ref} already exists ({existing.status})", contract=ref
+                f"contract {existing.ref} already exists ({existing.status})", contract=command.ref
             )
         uow.stage(
             domain.Contract.tender(
-                ref, found.id, found.name, kind, estimated_value, term_months,
-                extension_months, meta,
+                command.ref,
+                found.id,
+                found.name,
+                kind=command.kind,
+                estimated_value=command.estimated_value,
+                term_months=command.term_months,
+                extension_months=command.extension_months,
+                meta=meta,
             )
-        )  # fmt: skip
+        )
 
-    def award_contract(
-        self,
-        uow: UnitOfWork,
-        ref: str,
-        cluster: str,
-        kind: str,
-        supplier: str,
-        value: Decimal,
-        start: date,
-        term_months: int,
-        extension_months: int,
-        bundled_with: str | None,
-        framework: str | None,
-        meta: Meta,
-    ) -> None:
+    def award_contract(self, uow: UnitOfWork, command: commands.AwardContract, meta: Meta) -> None:
         """Award a contract (a tendered one, or directly); link its bundle partner."""
-        found = self.cluster(uow, cluster)
-        partner = self.contract(uow, bundled_with) if bundled_with is not None else None
-        if partner is not None and domain.Contract.create_id(ref) == partner.id:
-            raise InvalidInput(f"contract {ref} cannot be bundled with itself", contract=ref)
-        contract = uow.get(domain.Contract, domain.Contract.create_id(ref))
-        if contract is not None and contract.bundled_with is not None:
-            # Bundled while tendered: the award keeps that bundle (or names it again).
-            existing = self.contract(uow, contract.bundled_with)
-            if partner is not None and partner.id != existing.id:
-                raise BundleMismatch(
-                    f"contract {contract.ref} is already bundled with {existing.ref}; "
-                    f"it cannot also be bundled with {partner.ref}",
-                    contract=contract.ref,
-                    bundled_with=existing.ref,
-                )
-            partner = existing
-        partner_ref = partner.ref if partner is not None else None
+        found = self.cluster(uow, command.cluster)
+        bundled_with = command.bundled_with
+        named = self.contract(uow, bundled_with) if bundled_with is not None else None
+        terms = domain.ContractTerms(
+            kind=command.kind,
+            supplier=command.supplier,
+            value=command.value,
+            start=command.start,
+            term_months=command.term_months,
+            extension_months=command.extension_months,
+            framework=command.framework,
+        )
+        contract = uow.get(domain.Contract, domain.Contract.create_id(command.ref))
         if contract is None:
             contract = domain.Contract.award_directly(
-                ref, found.id, found.name, kind, supplier, value, start, term_months,
-                extension_months, partner_ref, framework, meta,
-            )  # fmt: skip
+                command.ref, found.id, found.name, terms, named, meta
+            )
         else:
-            contract.award(
-                found.id, kind, supplier, value, start, term_months, extension_months,
-                partner_ref, framework, meta,
-            )  # fmt: skip
-        contract.check_dates_in_calendar()
-        if partner is None:
+            # Bundled while tendered: the award keeps that bundle (or names it again).
+            bundled = contract.bundled_with
+            tendered_with = self.contract(uow, bundled) if bundled is not None else None
+            contract.award(found.id, terms, named, tendered_with, meta)
+        if contract.bundled_with is None:
             uow.stage(contract)
             return
-        contract.check_can_bundle_with(partner)
+        partner = self.contract(uow, contract.bundled_with)
         if partner.bundled_with is None:
             partner.link_bundle(contract.ref, meta)
         uow.stage(contract, partner)
 
     def correct_contract(
-        self, uow: UnitOfWork, ref: str, changes: dict[str, object], meta: Meta
+        self, uow: UnitOfWork, command: commands.CorrectContract, meta: Meta
     ) -> None:
         """Set right facts of a contract recorded wrongly."""
+        changes = command.model_dump(exclude={"ref"}, exclude_none=True)
         if not changes:
             raise InvalidInput(
-                f"contract correct {ref}: give at least one of --term-months, "
+                f"contract correct {command.ref}: give at least one of --term-months, "
                 "--extension-months, --value, --start, --supplier",
-                contract=ref,
+                contract=command.ref,
             )
-        contract = self.contract(uow, ref)
+        contract = self.contract(uow, command.ref)
         contract.correct(changes, meta)
-        contract.check_dates_in_calendar()
         uow.stage(contract)
 
-    def extend_contract(self, uow: UnitOfWork, ref: str, months: int, meta: Meta) -> None:
+    def extend_contract(
+        self, uow: UnitOfWork, command: commands.ExtendContract, meta: Meta
+    ) -> None:
         """Exercise months of a contract's extension allowance."""
-        contract = self.contract(uow, ref)
-        contract.extend(months, meta)
-        contract.check_dates_in_calendar()
+        contract = self.contract(uow, command.ref)
+        contract.extend(command.months, meta)
         uow.stage(contract)
 
-    def vary_contract(self, uow: UnitOfWork, ref: str, value: Decimal, meta: Meta) -> None:
+    def vary_contract(self, uow: UnitOfWork, command: commands.VaryContract, meta: Meta) -> None:
         """Vary a contract's value (a reason is required)."""
-        if not meta.reason:
-            raise InvalidInput(
-                f"contract vary {ref}: a variation needs a reason: give --reason TEXT",
-                contract=ref,
-            )
-        contract = self.contract(uow, ref)
-        contract.vary(value, meta)
+        # Before the lookup, as a missing option: exit 2 even for an unknown contract.
+        domain.Contract.check_variation_has_reason(command.ref, meta)
+        contract = self.contract(uow, command.ref)
+        contract.vary(command.value, meta)
         uow.stage(contract)
 
-    def terminate_contract(self, uow: UnitOfWork, ref: str, meta: Meta) -> None:
+    def terminate_contract(
+        self, uow: UnitOfWork, command: commands.TerminateContract, meta: Meta
+    ) -> None:
         """Terminate a contract (once)."""
-        contract = self.contract(uow, ref)
+        contract = self.contract(uow, command.ref)
         contract.terminate(meta)
         uow.stage(contract)
 
@@ -525,18 +483,11 @@ class OperatingModel(Application[UUID]):
         )
 
     def propose_decision(
-        self,
-        uow: UnitOfWork,
-        title: str,
-        context: str,
-        decision: str,
-        consequences: str | None,
-        concerns: Iterable[str],
-        meta: Meta,
+        self, uow: UnitOfWork, command: commands.ProposeDecision, meta: Meta
     ) -> str:
         """Propose a decision; returns its id (``DEC-0001``, …, in order)."""
         resolved: list[dict[str, str]] = []
-        for reference in concerns:
+        for reference in command.concerns:
             concern = self.resolve_concern(uow, reference)
             if concern not in resolved:
                 resolved.append(concern)
@@ -546,82 +497,73 @@ class OperatingModel(Application[UUID]):
         number = numbering.issue(meta)
         proposed = domain.Decision(
             number=number,
-            title=title,
-            context=context,
-            decision=decision,
-            consequences=consequences,
+            title=command.title,
+            context=command.context,
+            decision=command.decision,
+            consequences=command.consequences,
             concerns=resolved,
             meta=meta,
         )
         uow.stage(numbering, proposed)
         return domain.decision_id(number)
 
-    def accept_decision(self, uow: UnitOfWork, key: str, meta: Meta) -> None:
+    def accept_decision(
+        self, uow: UnitOfWork, command: commands.AcceptDecision, meta: Meta
+    ) -> None:
         """Accept a proposed decision."""
-        found = self.decision(uow, key)
+        found = self.decision(uow, command.id)
         found.accept(meta)
         uow.stage(found)
 
-    def reject_decision(self, uow: UnitOfWork, key: str, meta: Meta) -> None:
+    def reject_decision(
+        self, uow: UnitOfWork, command: commands.RejectDecision, meta: Meta
+    ) -> None:
         """Reject a proposed decision."""
-        found = self.decision(uow, key)
+        found = self.decision(uow, command.id)
         found.reject(meta)
         uow.stage(found)
 
-    def supersede_decision(self, uow: UnitOfWork, key: str, by: str, meta: Meta) -> None:
+    def supersede_decision(
+        self, uow: UnitOfWork, command: commands.SupersedeDecision, meta: Meta
+    ) -> None:
         """An accepted decision is superseded by another accepted one (linked both ways)."""
-        old = self.decision(uow, key)
-        new = self.decision(uow, by)
-        if old.id == new.id:
-            raise InvalidInput(f"decision {old.key} cannot supersede itself")
-        old.superseded(new.key, meta)
-        new.supersede(old.key, meta)
+        old = self.decision(uow, command.id)
+        new = self.decision(uow, command.by)
+        old.superseded(new, meta)
+        new.supersede(old, meta)
         uow.stage(old, new)
 
     # --- governance ------------------------------------------------------------
 
     def record_business_case(
-        self,
-        uow: UnitOfWork,
-        cluster: str,
-        stage: str,
-        status: str,
-        cost: Decimal | None,
-        benefits: Decimal | None,
-        period_years: int | None,
-        meta: Meta,
+        self, uow: UnitOfWork, command: commands.RecordBusinessCase, meta: Meta
     ) -> None:
         """Record a business case stage and its status."""
-        found = self.cluster(uow, cluster)
-        found.record_business_case(stage, status, cost, benefits, period_years, meta)
+        found = self.cluster(uow, command.cluster)
+        found.record_business_case(
+            command.stage, command.status, command.cost, command.benefits,
+            command.period_years, meta,
+        )  # fmt: skip
         uow.stage(found)
 
-    def grant_funding(self, uow: UnitOfWork, cluster: str, amount: Decimal, meta: Meta) -> None:
+    def grant_funding(self, uow: UnitOfWork, command: commands.GrantFunding, meta: Meta) -> None:
         """Record a funding envelope granted."""
-        found = self.cluster(uow, cluster)
-        found.grant_funding(amount, meta)
+        found = self.cluster(uow, command.cluster)
+        found.grant_funding(command.amount, meta)
         uow.stage(found)
 
     def realise_benefit(
-        self,
-        uow: UnitOfWork,
-        cluster: str,
-        amount: Decimal,
-        kind: str,
-        period: str | None,
-        meta: Meta,
+        self, uow: UnitOfWork, command: commands.RealiseBenefit, meta: Meta
     ) -> None:
         """Record benefits realised."""
-        found = self.cluster(uow, cluster)
-        found.realise_benefit(amount, kind, period, meta)
+        found = self.cluster(uow, command.cluster)
+        found.realise_benefit(command.amount, command.kind, command.period, meta)
         uow.stage(found)
 
-    def rate_assurance(
-        self, uow: UnitOfWork, cluster: str, rating: str, assessor: str | None, meta: Meta
-    ) -> None:
+    def rate_assurance(self, uow: UnitOfWork, command: commands.RateAssurance, meta: Meta) -> None:
         """Record a delivery confidence rating."""
-        found = self.cluster(uow, cluster)
-        found.rate(rating, assessor, meta)
+        found = self.cluster(uow, command.cluster)
+        found.rate(command.rating, command.assessor, meta)
         uow.stage(found)
 
 

@@ -91,7 +91,7 @@ class FormCluster(Command):
     description: str | None = None
 
     def run(self, app: OperatingModel, uow: UnitOfWork, meta: Meta) -> None:
-        app.form_cluster(uow, self.cluster, self.phases, self.description, meta)
+        app.form_cluster(uow, self, meta)
 
 
 class DesignateLead(Command):
@@ -100,7 +100,7 @@ class DesignateLead(Command):
     dept: Code
 
     def run(self, app: OperatingModel, uow: UnitOfWork, meta: Meta) -> None:
-        app.designate_lead(uow, self.cluster, self.dept, meta)
+        app.designate_lead(uow, self, meta)
 
 
 class RegisterDepartment(Command):
@@ -112,9 +112,7 @@ class RegisterDepartment(Command):
     headcount: Count | None = None
 
     def run(self, app: OperatingModel, uow: UnitOfWork, meta: Meta) -> None:
-        app.register_department(
-            uow, self.code, self.title, self.kind, self.parent, self.headcount, meta
-        )
+        app.register_department(uow, self, meta)
 
 
 class RenameDepartment(Command):
@@ -124,7 +122,7 @@ class RenameDepartment(Command):
     new_code: Code | None = None
 
     def run(self, app: OperatingModel, uow: UnitOfWork, meta: Meta) -> None:
-        app.rename_department(uow, self.code, self.title, self.new_code, meta)
+        app.rename_department(uow, self, meta)
 
 
 class RecordHeadcount(Command):
@@ -133,7 +131,7 @@ class RecordHeadcount(Command):
     headcount: Count
 
     def run(self, app: OperatingModel, uow: UnitOfWork, meta: Meta) -> None:
-        app.record_headcount(uow, self.code, self.headcount, meta)
+        app.record_headcount(uow, self, meta)
 
 
 class JoinCluster(Command):
@@ -142,7 +140,7 @@ class JoinCluster(Command):
     cluster: Name
 
     def run(self, app: OperatingModel, uow: UnitOfWork, meta: Meta) -> None:
-        app.join_cluster(uow, self.code, self.cluster, meta)
+        app.join_cluster(uow, self, meta)
 
 
 class LeaveCluster(Command):
@@ -150,7 +148,7 @@ class LeaveCluster(Command):
     code: Code
 
     def run(self, app: OperatingModel, uow: UnitOfWork, meta: Meta) -> None:
-        app.leave_cluster(uow, self.code, meta)
+        app.leave_cluster(uow, self, meta)
 
 
 class MoveDepartment(Command):
@@ -159,7 +157,7 @@ class MoveDepartment(Command):
     cluster: Name
 
     def run(self, app: OperatingModel, uow: UnitOfWork, meta: Meta) -> None:
-        app.move_department(uow, self.code, self.cluster, meta)
+        app.move_department(uow, self, meta)
 
 
 class PlanPhase(Command):
@@ -171,7 +169,7 @@ class PlanPhase(Command):
     end: Day | None = None
 
     def run(self, app: OperatingModel, uow: UnitOfWork, meta: Meta) -> None:
-        app.plan_phase(uow, self.cluster, self.number, self.title, self.start, self.end, meta)
+        app.plan_phase(uow, self, meta)
 
 
 class StartPhase(Command):
@@ -180,7 +178,7 @@ class StartPhase(Command):
     number: int = Field(ge=1, le=50)
 
     def run(self, app: OperatingModel, uow: UnitOfWork, meta: Meta) -> None:
-        app.start_phase(uow, self.cluster, self.number, meta)
+        app.start_phase(uow, self, meta)
 
 
 class CompletePhase(Command):
@@ -189,7 +187,7 @@ class CompletePhase(Command):
     number: int = Field(ge=1, le=50)
 
     def run(self, app: OperatingModel, uow: UnitOfWork, meta: Meta) -> None:
-        app.complete_phase(uow, self.cluster, self.number, meta)
+        app.complete_phase(uow, self, meta)
 
 
 class OnboardDepartment(Command):
@@ -199,7 +197,7 @@ class OnboardDepartment(Command):
     dept: Code
 
     def run(self, app: OperatingModel, uow: UnitOfWork, meta: Meta) -> None:
-        app.onboard(uow, self.cluster, self.number, self.dept, meta)
+        app.onboard(uow, self, meta)
 
 
 class AwardContract(Command):
@@ -216,10 +214,7 @@ class AwardContract(Command):
     framework: Name | None = None
 
     def run(self, app: OperatingModel, uow: UnitOfWork, meta: Meta) -> None:
-        app.award_contract(
-            uow, self.ref, self.cluster, self.kind, self.supplier, self.value, self.start,
-            self.term_months, self.extension_months, self.bundled_with, self.framework, meta,
-        )  # fmt: skip
+        app.award_contract(uow, self, meta)
 
 
 class TenderContract(Command):
@@ -232,10 +227,7 @@ class TenderContract(Command):
     extension_months: AllowanceMonths | None = None
 
     def run(self, app: OperatingModel, uow: UnitOfWork, meta: Meta) -> None:
-        app.tender_contract(
-            uow, self.ref, self.cluster, self.kind, self.estimated_value, self.term_months,
-            self.extension_months, meta,
-        )  # fmt: skip
+        app.tender_contract(uow, self, meta)
 
 
 class CorrectContract(Command):
@@ -248,8 +240,7 @@ class CorrectContract(Command):
     supplier: Name | None = None
 
     def run(self, app: OperatingModel, uow: UnitOfWork, meta: Meta) -> None:
-        changes = self.model_dump(exclude={"ref"}, exclude_none=True)
-        app.correct_contract(uow, self.ref, changes, meta)
+        app.correct_contract(uow, self, meta)
 
 
 class ExtendContract(Command):
@@ -258,7 +249,7 @@ class ExtendContract(Command):
     months: Months
 
     def run(self, app: OperatingModel, uow: UnitOfWork, meta: Meta) -> None:
-        app.extend_contract(uow, self.ref, self.months, meta)
+        app.extend_contract(uow, self, meta)
 
 
 class VaryContract(Command):
@@ -267,7 +258,7 @@ class VaryContract(Command):
     value: Money
 
     def run(self, app: OperatingModel, uow: UnitOfWork, meta: Meta) -> None:
-        app.vary_contract(uow, self.ref, self.value, meta)
+        app.vary_contract(uow, self, meta)
 
 
 class TerminateContract(Command):
@@ -275,7 +266,7 @@ class TerminateContract(Command):
     ref: Name
 
     def run(self, app: OperatingModel, uow: UnitOfWork, meta: Meta) -> None:
-        app.terminate_contract(uow, self.ref, meta)
+        app.terminate_contract(uow, self, meta)
 
 
 class ProposeDecision(Command):
@@ -287,9 +278,7 @@ class ProposeDecision(Command):
     concerns: tuple[str, ...] = ()
 
     def run(self, app: OperatingModel, uow: UnitOfWork, meta: Meta) -> str:
-        return app.propose_decision(
-            uow, self.title, self.context, self.decision, self.consequences, self.concerns, meta
-        )
+        return app.propose_decision(uow, self, meta)
 
 
 class AcceptDecision(Command):
@@ -297,7 +286,7 @@ class AcceptDecision(Command):
     id: Name
 
     def run(self, app: OperatingModel, uow: UnitOfWork, meta: Meta) -> None:
-        app.accept_decision(uow, self.id, meta)
+        app.accept_decision(uow, self, meta)
 
 
 class RejectDecision(Command):
@@ -305,7 +294,7 @@ class RejectDecision(Command):
     id: Name
 
     def run(self, app: OperatingModel, uow: UnitOfWork, meta: Meta) -> None:
-        app.reject_decision(uow, self.id, meta)
+        app.reject_decision(uow, self, meta)
 
 
 class SupersedeDecision(Command):
@@ -314,7 +303,7 @@ class SupersedeDecision(Command):
     by: Name
 
     def run(self, app: OperatingModel, uow: UnitOfWork, meta: Meta) -> None:
-        app.supersede_decision(uow, self.id, self.by, meta)
+        app.supersede_decision(uow, self, meta)
 
 
 class RecordBusinessCase(Command):
@@ -327,10 +316,7 @@ class RecordBusinessCase(Command):
     period_years: int | None = Field(default=None, ge=1, le=100)
 
     def run(self, app: OperatingModel, uow: UnitOfWork, meta: Meta) -> None:
-        app.record_business_case(
-            uow, self.cluster, self.stage, self.status, self.cost, self.benefits,
-            self.period_years, meta,
-        )  # fmt: skip
+        app.record_business_case(uow, self, meta)
 
 
 class GrantFunding(Command):
@@ -339,7 +325,7 @@ class GrantFunding(Command):
     amount: Money
 
     def run(self, app: OperatingModel, uow: UnitOfWork, meta: Meta) -> None:
-        app.grant_funding(uow, self.cluster, self.amount, meta)
+        app.grant_funding(uow, self, meta)
 
 
 class RealiseBenefit(Command):
@@ -350,7 +336,7 @@ class RealiseBenefit(Command):
     period: Name | None = None
 
     def run(self, app: OperatingModel, uow: UnitOfWork, meta: Meta) -> None:
-        app.realise_benefit(uow, self.cluster, self.amount, self.kind, self.period, meta)
+        app.realise_benefit(uow, self, meta)
 
 
 class RateAssurance(Command):
@@ -360,7 +346,7 @@ class RateAssurance(Command):
     assessor: Name | None = None
 
     def run(self, app: OperatingModel, uow: UnitOfWork, meta: Meta) -> None:
-        app.rate_assurance(uow, self.cluster, self.rating, self.assessor, meta)
+        app.rate_assurance(uow, self, meta)
 
 
 COMMANDS: dict[str, type[Command]] = {

@@ -45,6 +45,7 @@ from opmodel.errors import (
     OpmodelError,
     RuleBreached,
 )
+from tests.handlers import command
 from tests.property.harness import MACHINE_SETTINGS, NONE, Harness, add_months
 from tests.strategies import (
     CONTRACT_REFS,
@@ -131,7 +132,9 @@ class ContractMachine(Harness, RuleBasedStateMachine):
 
     def form(self, name: str) -> None:
         meta = self.meta()
-        self.attempt(lambda uow: self.app.form_cluster(uow, name, 5, None, meta), NONE)
+        self.attempt(
+            lambda uow: command("form_cluster", name, 5, None).run(self.app, uow, meta), NONE
+        )
         self.clusters.append(name)
 
     # --- rules -------------------------------------------------------------
@@ -171,9 +174,9 @@ class ContractMachine(Harness, RuleBasedStateMachine):
             rejections.add(ContractAlreadyExists)
         meta = self.meta()
         outcome = self.attempt(
-            lambda uow: self.app.tender_contract(
-                uow, ref, cluster, kind, estimated, term, allowance, meta
-            ),
+            lambda uow: command(
+                "tender_contract", ref, cluster, kind, estimated, term, allowance
+            ).run(self.app, uow, meta),
             frozenset(rejections),
         )
         if outcome.accepted:
@@ -257,10 +260,11 @@ class ContractMachine(Harness, RuleBasedStateMachine):
         meta = self.meta()
 
         def award(uow: UnitOfWork) -> None:
-            self.app.award_contract(
-                uow, ref, cluster, kind, supplier, value, start, term, allowance,
-                partner_ref, None, meta,
+            award = command(
+                "award_contract", ref, cluster, kind, supplier, value, start, term, allowance,
+                partner_ref, None,
             )  # fmt: skip
+            award.run(self.app, uow, meta)
 
         outcome = self.attempt(
             award,
@@ -297,7 +301,8 @@ class ContractMachine(Harness, RuleBasedStateMachine):
                 rejections.add(ExtensionExceedsAllowance)
         meta = self.meta()
         outcome = self.attempt(
-            lambda uow: self.app.extend_contract(uow, ref, months, meta), frozenset(rejections)
+            lambda uow: command("extend_contract", ref, months).run(self.app, uow, meta),
+            frozenset(rejections),
         )
         if outcome.accepted:
             assert contract is not None
@@ -314,7 +319,7 @@ class ContractMachine(Harness, RuleBasedStateMachine):
         open_case = not rejections and contract is not None and contract.value == value
         meta = self.meta(reason="change request" if with_reason else None)
         outcome = self.attempt(
-            lambda uow: self.app.vary_contract(uow, ref, value, meta),
+            lambda uow: command("vary_contract", ref, value).run(self.app, uow, meta),
             frozenset(rejections or ({InvalidInput, RuleBreached} if open_case else set())),
             may_succeed=open_case,
         )
@@ -380,7 +385,7 @@ class ContractMachine(Harness, RuleBasedStateMachine):
             open_case = contract.status == TERMINATED
         meta = self.meta()
         outcome = self.attempt(
-            lambda uow: self.app.correct_contract(uow, ref, dict(changes), meta),
+            lambda uow: command("correct_contract", ref, dict(changes)).run(self.app, uow, meta),
             frozenset(rejections or ({ContractTerminated} if open_case else set())),
             may_succeed=open_case and not rejections,
         )
@@ -399,7 +404,8 @@ class ContractMachine(Harness, RuleBasedStateMachine):
         rejections = self.live_rejections(contract)
         meta = self.meta()
         outcome = self.attempt(
-            lambda uow: self.app.terminate_contract(uow, ref, meta), frozenset(rejections)
+            lambda uow: command("terminate_contract", ref).run(self.app, uow, meta),
+            frozenset(rejections),
         )
         if outcome.accepted:
             assert contract is not None

@@ -41,6 +41,7 @@ from opmodel.errors import (
     OpmodelError,
     PhaseOutOfRange,
 )
+from tests.handlers import command
 from tests.property.harness import MACHINE_SETTINGS, NONE, Harness
 from tests.strategies import decision_numbers, display_names, known_or
 
@@ -116,14 +117,16 @@ class DecisionMachine(Harness, RuleBasedStateMachine):
 
         def make(uow: UnitOfWork) -> None:
             app = self.app
-            app.form_cluster(uow, CLUSTER, 3, None, meta)
-            app.plan_phase(uow, CLUSTER, 1, "Mobilise", date(2023, 1, 1), None, meta)
-            app.register_department(
-                uow, DEPARTMENT, "Work and Pensions", "ministerial", None, None, meta
+            command("form_cluster", CLUSTER, 3, None).run(app, uow, meta)
+            command("plan_phase", CLUSTER, 1, "Mobilise", date(2023, 1, 1), None).run(
+                app, uow, meta
             )
-            app.tender_contract(
-                uow, CONTRACT, CLUSTER, "software", Decimal("710000000.00"), 120, 24, meta
-            )
+            command(
+                "register_department", DEPARTMENT, "Work and Pensions", "ministerial", None, None
+            ).run(app, uow, meta)
+            command(
+                "tender_contract", CONTRACT, CLUSTER, "software", Decimal("710000000.00"), 120, 24
+            ).run(app, uow, meta)
 
         self.attempt(make, NONE)
         index = self.stored(DepartmentCode.create_id(DEPARTMENT))
@@ -157,9 +160,9 @@ class DecisionMachine(Harness, RuleBasedStateMachine):
         number = len(self.decisions) + 1
         meta = self.meta()
         outcome = self.attempt(
-            lambda uow: self.app.propose_decision(
-                uow, title, "Context.", "Decision.", None, concerns, meta
-            ),
+            lambda uow: command(
+                "propose_decision", title, "Context.", "Decision.", None, concerns
+            ).run(self.app, uow, meta),
             frozenset(rejections),
         )
         if outcome.accepted:
@@ -178,8 +181,8 @@ class DecisionMachine(Harness, RuleBasedStateMachine):
         elif found.status != PROPOSED:
             rejections.add(DecisionNotProposed)
         meta = self.meta()
-        act = self.app.accept_decision if verb == "accept" else self.app.reject_decision
-        outcome = self.attempt(lambda uow: act(uow, key(number), meta), frozenset(rejections))
+        act = command(f"{verb}_decision", key(number))
+        outcome = self.attempt(lambda uow: act.run(self.app, uow, meta), frozenset(rejections))
         if outcome.accepted:
             assert found is not None
             found.status = ACCEPTED if verb == "accept" else REJECTED
@@ -198,7 +201,9 @@ class DecisionMachine(Harness, RuleBasedStateMachine):
             rejections.add(DecisionNotAccepted)
         meta = self.meta()
         outcome = self.attempt(
-            lambda uow: self.app.supersede_decision(uow, key(old_number), key(new_number), meta),
+            lambda uow: command("supersede_decision", key(old_number), key(new_number)).run(
+                self.app, uow, meta
+            ),
             frozenset(rejections),
         )
         if outcome.accepted:

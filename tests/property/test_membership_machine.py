@@ -33,6 +33,7 @@ from opmodel.errors import (
     OpmodelError,
     ParentRequired,
 )
+from tests.handlers import command
 from tests.property.harness import MACHINE_SETTINGS, Harness
 from tests.strategies import (
     CLUSTER_NAMES,
@@ -129,7 +130,7 @@ class MembershipMachine(Harness, RuleBasedStateMachine):
         key = name.casefold()
         rejections = {ClusterAlreadyFormed} if key in self.clusters else set()
         outcome = self.attempt(
-            lambda uow: self.app.form_cluster(uow, name, phases, None, self.meta()),
+            lambda uow: command("form_cluster", name, phases, None).run(self.app, uow, self.meta()),
             frozenset(rejections),
         )
         if outcome.accepted:
@@ -153,8 +154,8 @@ class MembershipMachine(Harness, RuleBasedStateMachine):
         if parent is not None and parent not in self.codes:
             rejections.add(NotFound)
         outcome = self.attempt(
-            lambda uow: self.app.register_department(
-                uow, code, name, kind, parent, None, self.meta()
+            lambda uow: command("register_department", code, name, kind, parent, None).run(
+                self.app, uow, self.meta()
             ),
             frozenset(rejections),
         )
@@ -194,7 +195,9 @@ class MembershipMachine(Harness, RuleBasedStateMachine):
             or (new_code is not None and new_code != code)
         )
         outcome = self.attempt(
-            lambda uow: self.app.rename_department(uow, code, new_name, new_code, self.meta()),
+            lambda uow: command("rename_department", code, new_name, new_code).run(
+                self.app, uow, self.meta()
+            ),
             frozenset(rejections),
             writes=changes,
         )
@@ -225,7 +228,7 @@ class MembershipMachine(Harness, RuleBasedStateMachine):
         if department is not None and department.cluster is not None:
             rejections.add(AlreadyInCluster)
         outcome = self.attempt(
-            lambda uow: self.app.join_cluster(uow, code, cluster, self.meta()),
+            lambda uow: command("join_cluster", code, cluster).run(self.app, uow, self.meta()),
             frozenset(rejections),
         )
         if outcome.accepted:
@@ -247,7 +250,8 @@ class MembershipMachine(Harness, RuleBasedStateMachine):
         elif self.clusters[department.cluster].lead == self.codes[code]:
             rejections.add(LeadCannotLeave)
         outcome = self.attempt(
-            lambda uow: self.app.leave_cluster(uow, code, self.meta()), frozenset(rejections)
+            lambda uow: command("leave_cluster", code).run(self.app, uow, self.meta()),
+            frozenset(rejections),
         )
         if outcome.accepted:
             assert department is not None
@@ -273,7 +277,7 @@ class MembershipMachine(Harness, RuleBasedStateMachine):
                 if self.clusters[department.cluster].lead == self.codes[code]:
                     rejections.add(LeadCannotLeave)
         outcome = self.attempt(
-            lambda uow: self.app.move_department(uow, code, cluster, self.meta()),
+            lambda uow: command("move_department", code, cluster).run(self.app, uow, self.meta()),
             frozenset(rejections),
         )
         if outcome.accepted:
@@ -296,7 +300,7 @@ class MembershipMachine(Harness, RuleBasedStateMachine):
         elif self.codes[code] not in self.clusters[key].members:
             rejections.add(LeadMustBeMember)
         outcome = self.attempt(
-            lambda uow: self.app.designate_lead(uow, cluster, code, self.meta()),
+            lambda uow: command("designate_lead", cluster, code).run(self.app, uow, self.meta()),
             frozenset(rejections),
         )
         if outcome.accepted:

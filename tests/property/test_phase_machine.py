@@ -44,6 +44,7 @@ from opmodel.errors import (
     PhaseOutOfRange,
     PhaseRuleBreached,
 )
+from tests.handlers import command
 from tests.property.harness import MACHINE_SETTINGS, NONE, Harness
 from tests.strategies import (
     cluster_names,
@@ -206,15 +207,17 @@ class PhaseMachine(Harness, RuleBasedStateMachine):
 
     def form(self, name: str, count: int) -> None:
         meta = self.meta(effective=self.today)
-        self.attempt(lambda uow: self.app.form_cluster(uow, name, count, None, meta), NONE)
+        self.attempt(
+            lambda uow: command("form_cluster", name, count, None).run(self.app, uow, meta), NONE
+        )
         self.clusters[name] = ModelCluster(name=name, phase_count=count)
 
     def register(self, code: str) -> None:
         meta = self.meta(effective=self.today)
         self.attempt(
-            lambda uow: self.app.register_department(
-                uow, code, f"Department {code}", "ministerial", None, None, meta
-            ),
+            lambda uow: command(
+                "register_department", code, f"Department {code}", "ministerial", None, None
+            ).run(self.app, uow, meta),
             NONE,
         )
         index = self.stored(DepartmentCode.create_id(code))
@@ -250,7 +253,9 @@ class PhaseMachine(Harness, RuleBasedStateMachine):
             rejections.add(InvalidPlannedDates)
         meta = self.meta(effective=self.today)
         outcome = self.attempt(
-            lambda uow: self.app.plan_phase(uow, cluster, number, name, start, end, meta),
+            lambda uow: command("plan_phase", cluster, number, name, start, end).run(
+                self.app, uow, meta
+            ),
             frozenset(rejections),
         )
         if outcome.accepted:
@@ -277,7 +282,8 @@ class PhaseMachine(Harness, RuleBasedStateMachine):
             effective = self.when(days)
         meta = self.meta(effective=effective)
         outcome = self.attempt(
-            lambda uow: self.app.start_phase(uow, cluster, number, meta), frozenset(rejections)
+            lambda uow: command("start_phase", cluster, number).run(self.app, uow, meta),
+            frozenset(rejections),
         )
         if outcome.accepted:
             assert phase is not None
@@ -310,7 +316,7 @@ class PhaseMachine(Harness, RuleBasedStateMachine):
         )
         meta = self.meta(effective=effective)
         outcome = self.attempt(
-            lambda uow: self.app.complete_phase(uow, cluster, number, meta),
+            lambda uow: command("complete_phase", cluster, number).run(self.app, uow, meta),
             frozenset(rejections or ({PhaseRuleBreached} if open_case else set())),
             may_succeed=open_case,
         )
@@ -335,7 +341,8 @@ class PhaseMachine(Harness, RuleBasedStateMachine):
                 rejections.add(AlreadyOnboarded)
         meta = self.meta(effective=self.tick(days))
         outcome = self.attempt(
-            lambda uow: self.app.onboard(uow, cluster, number, code, meta), frozenset(rejections)
+            lambda uow: command("onboard", cluster, number, code).run(self.app, uow, meta),
+            frozenset(rejections),
         )
         if outcome.accepted:
             assert phase is not None
@@ -365,7 +372,8 @@ class PhaseMachine(Harness, RuleBasedStateMachine):
             rejections.add(AlreadyInCluster)
         meta = self.meta(effective=self.today)
         outcome = self.attempt(
-            lambda uow: self.app.join_cluster(uow, code, cluster, meta), frozenset(rejections)
+            lambda uow: command("join_cluster", code, cluster).run(self.app, uow, meta),
+            frozenset(rejections),
         )
         if outcome.accepted:
             assert department is not None
@@ -381,7 +389,8 @@ class PhaseMachine(Harness, RuleBasedStateMachine):
             rejections.add(NotInCluster)
         meta = self.meta(effective=self.today)
         outcome = self.attempt(
-            lambda uow: self.app.leave_cluster(uow, code, meta), frozenset(rejections)
+            lambda uow: command("leave_cluster", code).run(self.app, uow, meta),
+            frozenset(rejections),
         )
         if outcome.accepted:
             assert department is not None
@@ -399,7 +408,7 @@ class PhaseMachine(Harness, RuleBasedStateMachine):
                 rejections.add(AlreadyInCluster)
         meta = self.meta(effective=self.today)
         outcome = self.attempt(
-            lambda uow: self.app.move_department(uow, code, cluster, meta),
+            lambda uow: command("move_department", code, cluster).run(self.app, uow, meta),
             frozenset(rejections),
         )
         if outcome.accepted:

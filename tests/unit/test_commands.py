@@ -37,7 +37,8 @@ def run(command: Command) -> tuple[Any, list[Any]]:
     contract; what it returned and the events it wrote."""
     app = OperatingModel(env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
     meta = make_meta(effective=date(2024, 8, 30), actor="tester")
-    app.execute(lambda uow: app.form_cluster(uow, "Synergy", 5, None, meta))
+    synergy = build("cluster form", {"name": "Synergy"})
+    app.execute(lambda uow: synergy.run(app, uow, meta))
     oracle = build("contract award", dict(AWARD, ref="SYN-ORACLE-2024", supplier="Oracle"))
     app.execute(lambda uow: oracle.run(app, uow, meta))
     result, saved = app.execute(lambda uow: command.run(app, uow, meta))

@@ -12,6 +12,7 @@ from opmodel.application import OperatingModel
 from opmodel.domain import Cluster
 from opmodel.errors import BusinessCaseOutOfOrder, NotFound, OpmodelError
 from opmodel.service import make_meta
+from tests.handlers import command as handled
 
 DAY = date(2022, 11, 30)
 
@@ -27,10 +28,10 @@ class Model:
         return self.app.recorder.max_notification_id() or 0
 
     def when(self, command: str, *args: Any) -> list[Any]:
-        """Run ``app.<command>(uow, *args, meta)``; the events it wrote, in order."""
-        method = getattr(self.app, command)
+        """Run the command ``app.<command>`` takes, its fields ``args``; the events it wrote."""
+        given = handled(command, *args)
         meta = make_meta(effective=DAY, actor="tester")
-        _, saved = self.app.execute(lambda uow: method(uow, *args, meta))
+        _, saved = self.app.execute(lambda uow: given.run(self.app, uow, meta))
         written = self.app.recorder.select_notifications(start=1, limit=1000)
         return [self.app.mapper.to_domain_event(n) for n in written if n.id in saved.positions]
 

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from opmodel.domain.base import Entity, natural_id
     from opmodel.domain.cluster import Cluster, Phase
-    from opmodel.domain.contract import Contract
+    from opmodel.domain.contract import Contract, ContractTerms
     from opmodel.domain.decision import Decision, DecisionNumbering, decision_id
     from opmodel.domain.department import Department, DepartmentCode
     from opmodel.domain.imports import ImportBatch
@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 __all__ = [
     "Cluster",
     "Contract",
+    "ContractTerms",
     "Decision",
     "DecisionNumbering",
     "Department",
@@ -45,6 +46,7 @@ _WHERE = {
     "Cluster": "cluster",
     "Phase": "cluster",
     "Contract": "contract",
+    "ContractTerms": "contract",
     "Decision": "decision",
     "DecisionNumbering": "decision",
     "decision_id": "decision",

@@ -148,12 +148,7 @@ class Cluster(Entity):
 
     def admit(self, department_id: UUID, code: str, meta: Meta) -> None:
         """Record that a department joined (the department checks it was in no cluster)."""
-        if department_id in self.members:
-            raise AlreadyInCluster(
-                f"department {code} is already a member of cluster {self.name}",
-                department=code,
-                cluster=self.name,
-            )
+        self.check_not_member(department_id, code)
         self._member_admitted(department_id=department_id, department=code, meta=meta)
 
     @event(MemberAdmitted)
@@ -175,6 +170,15 @@ class Cluster(Entity):
         if department_id not in self.members:
             raise NotInCluster(
                 f"department {code} is not a member of cluster {self.name}",
+                department=code,
+                cluster=self.name,
+            )
+
+    def check_not_member(self, department_id: UUID, code: str) -> None:
+        """Rule: a department is admitted to a cluster it is not yet a member of."""
+        if department_id in self.members:
+            raise AlreadyInCluster(
+                f"department {code} is already a member of cluster {self.name}",
                 department=code,
                 cluster=self.name,
             )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict, dataclass
 from datetime import date
 from decimal import Decimal
 from uuid import UUID
@@ -24,6 +25,19 @@ from opmodel.errors import (
 TENDERED = "tendered"
 ACTIVE = "active"
 TERMINATED = "terminated"
+
+
+@dataclass(frozen=True)
+class ContractTerms:
+    """What an award settles, passed whole from the command to the award's event."""
+
+    kind: str
+    supplier: str
+    value: Decimal
+    start: date
+    term_months: int
+    extension_months: int
+    framework: str | None = None
 
 
 class Contract(Entity):
@@ -136,6 +150,7 @@ class Contract(Entity):
         ref: str,
         cluster_id: UUID,
         cluster: str,
+        *,
         kind: str,
         estimated_value: Decimal,
         term_months: int | None,
@@ -161,53 +176,65 @@ class Contract(Entity):
         ref: str,
         cluster_id: UUID,
         cluster: str,
-        kind: str,
-        supplier: str,
-        value: Decimal,
-        start: date,
-        term_months: int,
-        extension_months: int,
-        bundled_with: str | None,
-        framework: str | None,
+        terms: ContractTerms,
+        partner: Contract | None,
         meta: Meta,
     ) -> Contract:
-        """A contract awarded with no tender recorded before it."""
+        """A contract awarded with no tender recorded before it, maybe bundled with ``partner``."""
+        cls.check_end_in_calendar(ref, terms.start, terms.term_months + terms.extension_months)
+        if partner is not None:
+            partner.check_can_be_bundled_with(ref, cluster_id, cluster)
         return cls._create(
             cls.Awarded,
             ref=ref,
             cluster_id=cluster_id,
             cluster=cluster,
-            kind=kind,
-            supplier=supplier,
-            value=value,
-            start=start,
-            term_months=term_months,
-            extension_months=extension_months,
-            bundled_with=bundled_with,
-            framework=framework,
+            **asdict(terms),
+            bundled_with=partner.ref if partner is not None else None,
             meta=meta,
         )
 
     def award(
         self,
         cluster_id: UUID,
-        kind: str,
-        supplier: str,
-        value: Decimal,
-        start: date,
-        term_months: int,
-        extension_months: int,
-        bundled_with: str | None,
-        framework: str | None,
+        terms: ContractTerms,
+        partner: Contract | None,
+        tendered_with: Contract | None,
         meta: Meta,
     ) -> None:
-        """Award a tendered contract, in the cluster that tendered it."""
+        """Award a tendered contract in the cluster that tendered it, keeping its bundle.
+
+        ``partner``: the contract the award names as its bundle partner, if any;
+        ``tendered_with``: the one this contract was bundled with while tendered, if any.
+        """
+        if partner is not None:
+            self.check_not_bundled_with_itself(partner)
+        self.check_keeps_its_bundle(partner, tendered_with)
+        partner = tendered_with if tendered_with is not None else partner
+        self.check_not_yet_awarded()
+        self.check_awarded_where_tendered(cluster_id)
+        self.check_end_in_calendar(
+            self.ref, terms.start, terms.term_months + terms.extension_months
+        )
+        if partner is not None:
+            partner.check_can_be_bundled_with(self.ref, self.cluster_id, self.cluster)
+        self._tender_awarded(
+            **asdict(terms),
+            bundled_with=partner.ref if partner is not None else None,
+            meta=meta,
+        )
+
+    def check_not_yet_awarded(self) -> None:
+        """Rule: a contract is awarded once."""
         if self.status != TENDERED:
             raise ContractAlreadyAwarded(
                 f"contract {self.ref} was already awarded to {self.supplier}; "
                 "correct or vary it instead",
                 contract=self.ref,
             )
+
+    def check_awarded_where_tendered(self, cluster_id: UUID) -> None:
+        """Rule: a tendered contract is awarded in the cluster that tendered it."""
         if cluster_id != self.cluster_id:
             raise ContractClusterMismatch(
                 f"contract {self.ref} was tendered by cluster {self.cluster} "
@@ -215,17 +242,25 @@ class Contract(Entity):
                 contract=self.ref,
                 cluster=self.cluster,
             )
-        self._tender_awarded(
-            kind=kind,
-            supplier=supplier,
-            value=value,
-            start=start,
-            term_months=term_months,
-            extension_months=extension_months,
-            bundled_with=bundled_with,
-            framework=framework,
-            meta=meta,
-        )
+
+    def check_not_bundled_with_itself(self, partner: Contract) -> None:
+        """Rule: a contract is not bundled with itself."""
+        if partner.id == self.id:
+            raise InvalidInput(
+                f"contract {self.ref} cannot be bundled with itself", contract=self.ref
+            )
+
+    def check_keeps_its_bundle(
+        self, partner: Contract | None, tendered_with: Contract | None
+    ) -> None:
+        """Rule: a contract bundled while tendered is awarded in that bundle, not another."""
+        if partner is not None and tendered_with is not None and partner.id != tendered_with.id:
+            raise BundleMismatch(
+                f"contract {self.ref} is already bundled with {tendered_with.ref}; "
+                f"it cannot also be bundled with {partner.ref}",
+                contract=self.ref,
+                bundled_with=tendered_with.ref,
+            )
 
     @event(TenderAwarded)
     def _tender_awarded(
@@ -250,22 +285,21 @@ class Contract(Entity):
         self.bundled_with = bundled_with
         self.framework = framework
 
-    def check_can_bundle_with(self, other: Contract) -> None:
+    def check_can_be_bundled_with(self, ref: str, cluster_id: UUID, cluster: str) -> None:
         """Rule: a bundle joins two contracts of one cluster, each bundled at most once."""
-        if other.cluster_id != self.cluster_id:
+        if cluster_id != self.cluster_id:
             raise BundleMismatch(
-                f"contract {self.ref} (cluster {self.cluster}) cannot be bundled with "
-                f"{other.ref} (cluster {other.cluster}): bundled contracts share a cluster",
-                contract=self.ref,
-                bundled_with=other.ref,
+                f"contract {ref} (cluster {cluster}) cannot be bundled with "
+                f"{self.ref} (cluster {self.cluster}): bundled contracts share a cluster",
+                contract=ref,
+                bundled_with=self.ref,
             )
-        for contract, partner in ((self, other), (other, self)):
-            if contract.bundled_with and contract.bundled_with.casefold() != partner.ref.casefold():
-                raise BundleMismatch(
-                    f"contract {contract.ref} is already bundled with {contract.bundled_with}",
-                    contract=contract.ref,
-                    bundled_with=contract.bundled_with,
-                )
+        if self.bundled_with and self.bundled_with.casefold() != ref.casefold():
+            raise BundleMismatch(
+                f"contract {self.ref} is already bundled with {self.bundled_with}",
+                contract=self.ref,
+                bundled_with=self.bundled_with,
+            )
 
     def link_bundle(self, partner_ref: str, meta: Meta) -> None:
         """Record the other half of a symmetric bundle link."""
@@ -305,6 +339,7 @@ class Contract(Entity):
                 contract=self.ref,
                 months=months,
             )
+        self.check_end_in_calendar(self.ref, self.start, self.would_run_for())
         self._extended(months=months, meta=meta)
 
     @event(Extended)
@@ -312,10 +347,20 @@ class Contract(Entity):
         self.extended_months += months
 
     def vary(self, value: Decimal, meta: Meta) -> None:
-        """Vary the contract's value."""
+        """Vary the contract's value (a reason is required)."""
+        self.check_variation_has_reason(self.ref, meta)
         self.check_awarded_and_live()
         assert self.value is not None
         self._varied(old_value=self.value, value=value, meta=meta)
+
+    @staticmethod
+    def check_variation_has_reason(ref: str, meta: Meta) -> None:
+        """Rule: a variation needs a reason."""
+        if not meta.reason:
+            raise InvalidInput(
+                f"contract vary {ref}: a variation needs a reason: give --reason TEXT",
+                contract=ref,
+            )
 
     @event(Varied)
     def _varied(self, old_value: Decimal, value: Decimal, meta: Meta) -> None:
@@ -347,6 +392,9 @@ class Contract(Entity):
                     f"months; its allowance cannot be corrected to {allowance}",
                     contract=self.ref,
                 )
+        start = differing.get("start", self.start)
+        assert start is None or isinstance(start, date)
+        self.check_end_in_calendar(self.ref, start, self.would_run_for(**differing))
         self._corrected(changes=differing, meta=meta)
 
     @event(Corrected)
@@ -380,12 +428,23 @@ class Contract(Entity):
             return None
         return add_months(self.start, self.term_months + (self.extension_months or 0))
 
-    def check_dates_in_calendar(self) -> None:
+    def would_run_for(self, **changes: object) -> int | None:
+        """Months from start to the latest possible end, were ``changes`` made (term, allowance)."""
+        term = changes.get("term_months", self.term_months)
+        allowance = changes.get("extension_months", self.extension_months)
+        assert term is None or isinstance(term, int)
+        assert allowance is None or isinstance(allowance, int)
+        return None if term is None else term + (allowance or 0)
+
+    @staticmethod
+    def check_end_in_calendar(ref: str, start: date | None, months: int | None) -> None:
         """Rule: a contract's latest possible end is a date opmodel can hold."""
+        if start is None or months is None:
+            return
         try:
-            _ = self.max_end
+            add_months(start, months)
         except InvalidInput as exc:
-            raise InvalidInput(f"contract {self.ref}: {exc.message}", contract=self.ref) from None
+            raise InvalidInput(f"contract {ref}: {exc.message}", contract=ref) from None
 
 
 def _show(value: object) -> str:

@@ -8,7 +8,7 @@ from eventsourcing.domain import event
 
 from opmodel.domain.base import Entity, natural_id
 from opmodel.domain.values import Meta
-from opmodel.errors import DecisionNotAccepted, DecisionNotProposed
+from opmodel.errors import DecisionNotAccepted, DecisionNotProposed, InvalidInput
 
 PROPOSED = "proposed"
 ACCEPTED = "accepted"
@@ -111,20 +111,28 @@ class Decision(Entity):
     def _rejected(self, meta: Meta) -> None:
         self.status = REJECTED
 
-    def superseded(self, by: str, meta: Meta) -> None:
-        """This accepted decision is replaced by another accepted one."""
+    def check_not_itself(self, other: Decision) -> None:
+        """Rule: a decision cannot supersede itself."""
+        if other.id == self.id:
+            raise InvalidInput(f"decision {self.key} cannot supersede itself")
+
+    def superseded(self, by: Decision, meta: Meta) -> None:
+        """This accepted decision is replaced by another accepted one, ``by``."""
+        self.check_not_itself(by)
         self.check_accepted("the decision superseded")
-        self._superseded(by=by, meta=meta)
+        by.check_accepted("the superseding decision")
+        self._superseded(by=by.key, meta=meta)
 
     @event(Superseded)
     def _superseded(self, by: str, meta: Meta) -> None:
         self.status = SUPERSEDED
         self.superseded_by = by
 
-    def supersede(self, old: str, meta: Meta) -> None:
-        """This accepted decision replaces another."""
+    def supersede(self, old: Decision, meta: Meta) -> None:
+        """This accepted decision replaces another, ``old``."""
+        self.check_not_itself(old)
         self.check_accepted("the superseding decision")
-        self._supersedes(supersedes=old, meta=meta)
+        self._supersedes(supersedes=old.key, meta=meta)
 
     @event(Supersedes)
     def _supersedes(self, supersedes: str, meta: Meta) -> None:

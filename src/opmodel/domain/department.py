@@ -8,13 +8,17 @@ writers and lets an old code say what it became.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
 from uuid import UUID
 
 from eventsourcing.domain import event
 
 from opmodel.domain.base import Entity, natural_id
 from opmodel.domain.values import Meta
-from opmodel.errors import AlreadyInCluster, NotInCluster
+from opmodel.errors import AlreadyInCluster, NotInCluster, ParentRequired
+
+if TYPE_CHECKING:  # clusters are imported only by the commands that touch them
+    from opmodel.domain.cluster import Cluster
 
 
 class Department(Entity):
@@ -81,6 +85,42 @@ class Department(Entity):
         self.headcount = headcount
         self.cluster_id: UUID | None = None
 
+    @classmethod
+    def register(
+        cls,
+        code: str,
+        name: str,
+        kind: str,
+        parent: Department | None,
+        headcount: int | None,
+        meta: Meta,
+    ) -> Department:
+        """A department or ALB registered under ``code`` (an ALB under its ``parent``)."""
+        cls.check_parent_fits_kind(code, kind, parent.code if parent is not None else None)
+        return cls(
+            code=code,
+            name=name,
+            kind=kind,
+            parent_id=parent.id if parent is not None else None,
+            parent=parent.code if parent is not None else None,
+            headcount=headcount,
+            meta=meta,
+        )
+
+    @staticmethod
+    def check_parent_fits_kind(code: str, kind: str, parent: str | None) -> None:
+        """Rule: an arm's-length body names its parent department; no other kind has one."""
+        if kind == "alb" and parent is None:
+            raise ParentRequired(
+                f"{code} is an arm's-length body: name its parent department with --parent",
+                department=code,
+            )
+        if kind != "alb" and parent is not None:
+            raise ParentRequired(
+                f"{code} is {kind}: only an arm's-length body (--kind alb) has a parent",
+                department=code,
+            )
+
     def rename(self, name: str, meta: Meta) -> None:
         """Give the department a new name (its history stays with it)."""
         self._renamed(old_name=self.name, name=name, meta=meta)
@@ -143,20 +183,26 @@ class Department(Entity):
     def _left_cluster(self, cluster_id: UUID, cluster: str, meta: Meta) -> None:
         self.cluster_id = None
 
-    def move(self, from_cluster: str, cluster_id: UUID, cluster: str, meta: Meta) -> None:
-        """Move from the current cluster to another, as one change."""
+    def move(self, source: Cluster, target: Cluster, meta: Meta) -> None:
+        """Move from the current cluster, ``source``, to ``target``, as one change.
+
+        The clusters' rules are checked here too, so that nothing is raised when one refuses.
+        """
         from_cluster_id = self.check_in_a_cluster()
-        if from_cluster_id == cluster_id:
+        if from_cluster_id == target.id:
             raise AlreadyInCluster(
-                f"department {self.code} is already a member of cluster {cluster}",
+                f"department {self.code} is already a member of cluster {target.name}",
                 department=self.code,
-                cluster=cluster,
+                cluster=target.name,
             )
+        source.check_is_member(self.id, self.code)
+        source.check_lead_not_leaving(self.id, self.code)
+        target.check_not_member(self.id, self.code)
         self._moved_cluster(
             from_cluster_id=from_cluster_id,
-            from_cluster=from_cluster,
-            cluster_id=cluster_id,
-            cluster=cluster,
+            from_cluster=source.name,
+            cluster_id=target.id,
+            cluster=target.name,
             meta=meta,
         )
 
