@@ -9,7 +9,7 @@ from uuid import UUID
 from eventsourcing.domain import event
 
 from opmodel.domain.base import Entity, natural_id
-from opmodel.domain.values import Meta, add_months, format_money
+from opmodel.domain.values import Meta, contract_end, format_money
 from opmodel.errors import (
     BundleMismatch,
     ContractAlreadyAwarded,
@@ -371,14 +371,14 @@ class Contract(Entity):
         """Start + term + extensions exercised."""
         if self.start is None or self.term_months is None:
             return None
-        return add_months(self.start, self.term_months + self.extended_months)
+        return contract_end(self.start, self.term_months + self.extended_months)
 
     @property
     def max_end(self) -> date | None:
         """Start + term + the whole extension allowance."""
         if self.start is None or self.term_months is None:
             return None
-        return add_months(self.start, self.term_months + (self.extension_months or 0))
+        return contract_end(self.start, self.term_months + (self.extension_months or 0))
 
     def check_dates_in_calendar(self) -> None:
         """Rule: a contract's latest possible end is a date opmodel can hold."""

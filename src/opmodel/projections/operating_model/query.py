@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
+from decimal import Decimal
 from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Connection, select
 
-from opmodel.domain.values import add_months
+from opmodel.domain.values import contract_end, format_money
 from opmodel.errors import NotFound
 from opmodel.projections.operating_model.tables import (
     business_cases,
@@ -26,12 +27,9 @@ from opmodel.projections.operating_model.tables import (
 STAGE_ORDER = {"SOC": 0, "OBC": 1, "FBC": 2}
 
 
-def _money(value_pence: int | None) -> str | None:
-    """Pence as the JSON contract shows money (``format_money``), by integer arithmetic."""
-    if value_pence is None:
-        return None
-    pounds, pence_ = divmod(abs(value_pence), 100)
-    return f"{'-' if value_pence < 0 else ''}{pounds}.{pence_:02d}"
+def money_json(value_pence: int | None) -> str | None:
+    """Whole pence as the JSON contract shows money (:func:`format_money`)."""
+    return None if value_pence is None else format_money(Decimal(value_pence).scaleb(-2))
 
 
 def _day(value: date | None) -> str | None:
@@ -64,8 +62,8 @@ def _contract_json(row: Sequence[Any], on: date) -> dict[str, Any]:
     (_, ref, kind, supplier, status, value, estimate, start, term, allowance, extended,
      bundled_with) = row  # fmt: skip
     if start is not None and term is not None:
-        end: date | None = add_months(start, term + extended)
-        max_end: date | None = add_months(start, term + (allowance or 0))
+        end: date | None = contract_end(start, term + extended)
+        max_end: date | None = contract_end(start, term + (allowance or 0))
     else:
         end = max_end = None
     shown = status
@@ -75,7 +73,7 @@ def _contract_json(row: Sequence[Any], on: date) -> dict[str, Any]:
         "ref": ref,
         "kind": kind,
         "supplier": supplier,
-        "value_gbp": _money(value if status != "tendered" else estimate),
+        "value_gbp": money_json(value if status != "tendered" else estimate),
         "start": _day(start),
         "term_months": term,
         "extension_months": allowance,
@@ -164,8 +162,8 @@ def query_model(conn: Connection, *, cluster: str | None = None, on: date) -> di
                 {
                     "stage": r.stage,
                     "status": r.status,
-                    "cost_gbp": _money(r.cost_pence),
-                    "benefits_gbp": _money(r.benefits_pence),
+                    "cost_gbp": money_json(r.cost_pence),
+                    "benefits_gbp": money_json(r.benefits_pence),
                     "period_years": r.period_years,
                     "recorded_on": _day(r.recorded_on),
                 }
@@ -182,10 +180,10 @@ def query_model(conn: Connection, *, cluster: str | None = None, on: date) -> di
             "phases": phases_of[r.id],
             "contracts": contracts_of[r.id],
             "business_cases": cases_of[r.id],
-            "funding_gbp": _money(r.funding_pence),
+            "funding_gbp": money_json(r.funding_pence),
             "benefits_realised_gbp": {
-                "cashable": _money(r.cashable_pence),
-                "non-cashable": _money(r.non_cashable_pence),
+                "cashable": money_json(r.cashable_pence),
+                "non-cashable": money_json(r.non_cashable_pence),
             },
             "rating": r.rating,
         }
