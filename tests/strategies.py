@@ -506,3 +506,7 @@ def as_of_probes(used: list[date], *, at_most: int = 10) -> st.SearchStrategy[li
     return st.lists(
         mostly(st.sampled_from(edges), anywhere), min_size=1, max_size=at_most, unique=True
     ).map(sorted)
+
+
+#: Whole pence as the read models hold them (BIGINT), either side of zero, up to MAX_POUNDS.
+pence_amounts = st.integers(min_value=-(10**17), max_value=10**17)

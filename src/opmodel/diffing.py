@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from decimal import Decimal
 from typing import Any
+
+from opmodel.domain.values import format_pounds
 
 Change = dict[str, Any]
 
@@ -20,7 +21,7 @@ def _shown(value: Any, field: str) -> str:
     if value is None or value == []:
         return "none"
     if field.endswith("_gbp") or field in ("funding", "cashable", "non-cashable"):
-        return f"£{Decimal(value):,.2f}"
+        return format_pounds(value)
     if isinstance(value, list):
         return ", ".join(map(str, value))
     return str(value)

@@ -10,7 +10,7 @@ from uuid import UUID
 from eventsourcing.domain import event
 
 from opmodel.domain.base import Entity, natural_id
-from opmodel.domain.values import Meta, add_months, format_money
+from opmodel.domain.values import Meta, contract_end, format_money
 from opmodel.errors import (
     BundleMismatch,
     ContractAlreadyAwarded,
@@ -419,14 +419,14 @@ class Contract(Entity):
         """Start + term + extensions exercised."""
         if self.start is None or self.term_months is None:
             return None
-        return add_months(self.start, self.term_months + self.extended_months)
+        return contract_end(self.start, self.term_months + self.extended_months)
 
     @property
     def max_end(self) -> date | None:
         """Start + term + the whole extension allowance."""
         if self.start is None or self.term_months is None:
             return None
-        return add_months(self.start, self.term_months + (self.extension_months or 0))
+        return contract_end(self.start, self.term_months + (self.extension_months or 0))
 
     def would_run_for(self, **changes: object) -> int | None:
         """Months from start to the latest possible end, were ``changes`` made (term, allowance)."""
@@ -442,7 +442,7 @@ class Contract(Entity):
         if start is None or months is None:
             return
         try:
-            add_months(start, months)
+            contract_end(start, months)
         except InvalidInput as exc:
             raise InvalidInput(f"contract {ref}: {exc.message}", contract=ref) from None
 

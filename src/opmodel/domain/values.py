@@ -201,3 +201,19 @@ class Meta:
     command_id: str
     reason: str | None = None
     source: str | None = None
+
+
+def format_pounds(amount: Decimal | str) -> str:
+    """Money as people read it: ``£1,234,567.00`` (of pounds, or of their JSON string)."""
+    return f"£{Decimal(amount):,.2f}"
+
+
+def contract_end(start: date, months: int) -> date:
+    """Rule: a contract running ``months`` from ``start`` ends on this day.
+
+    The one rule behind a contract's ``end`` (term + extensions exercised) and
+    ``max_end`` (term + the whole allowance), on the aggregate and in the read
+    model. Today it is the anniversary itself (:func:`add_months`); SPEC §2's
+    "the day before the anniversary" will be this one line.
+    """
+    return add_months(start, months)

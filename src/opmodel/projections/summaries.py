@@ -6,7 +6,7 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
-from opmodel.domain.values import format_money
+from opmodel.domain.values import format_pounds
 
 _KINDS = {
     "Cluster": "cluster",
@@ -28,7 +28,7 @@ def gbp(amount: Decimal | None) -> str:
     """£1,234,567.00 (or 'an unstated amount')."""
     if amount is None:
         return "an unstated amount"
-    return f"£{Decimal(format_money(amount)):,.2f}"
+    return format_pounds(amount)
 
 
 def _months(n: int | None) -> str:
