@@ -57,7 +57,6 @@ def test_the_cli_uses_the_public_api_only() -> None:
     assert imports["cli/opmodel_cli/main.py"]
     allowed = (
         "opmodel.service", "opmodel.commands", "opmodel.errors", "opmodel.audit.integrity",
-        "opmodel.documents",  # import files, read before the store opens (ADR 0008)
         *public,
     )  # fmt: skip
     offending = {
