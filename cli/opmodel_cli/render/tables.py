@@ -21,7 +21,16 @@ if TYPE_CHECKING:
 def _console() -> Console:
     from rich.console import Console
 
-    return Console(highlight=False, soft_wrap=False)
+    class _Console(Console):
+        def on_broken_pipe(self) -> None:
+            """The reader left (``opmodel show | head``): let the program's edge end it.
+
+            rich's own handling exits 1; opmodel_cli.main ends such a run with 0.
+            """
+            self.quiet = True
+            raise BrokenPipeError
+
+    return _Console(highlight=False, soft_wrap=False)
 
 
 def _gbp(amount: str | None) -> str:
