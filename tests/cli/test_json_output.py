@@ -13,7 +13,7 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
-from opmodel_cli.main import dumps_json
+from opmodel_cli.commands.common import dumps_json
 from tests.conftest import Cli
 
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from opmodel_cli import render
+from opmodel_cli.render import progress as render
 
 
 class FakeProgress:

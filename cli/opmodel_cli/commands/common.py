@@ -1,0 +1,133 @@
+"""What every command shares: the store, the write options, recording a command, JSON."""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import click
+
+if TYPE_CHECKING:
+    from opmodel.service import Outcome, Service
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+#: The parameters :func:`write_options` adds to a write command (its metadata and ``--json``).
+WRITE_PARAMETERS = ("actor", "reason", "effective", "source", "as_json")
+
+
+def open_service(ctx: click.Context, *, write: bool) -> Service:
+    """The store named by ``--store`` (or the default), opened to read or to write."""
+    from opmodel.service import Service
+    from opmodel_cli import collector
+
+    service = Service.open(ctx.find_root().obj["store"], write=write)
+    collector.started()
+    return service
+
+
+def emit_json(document: Any) -> None:
+    """Print ``document`` as the command's one JSON document on stdout."""
+    click.echo(dumps_json(document))
+
+
+def dumps_json(document: Any) -> str:
+    """``document`` as indented JSON: two spaces, keys in the document's order, UTF-8 as is.
+
+    orjson writes what ``json.dumps(indent=2, ensure_ascii=False)`` writes, byte for
+    byte, for opmodel's documents (strings, integers, booleans, nulls, lists,
+    string-keyed mappings, and durations rounded to milliseconds), some twenty
+    times faster: the standard library's C encoder is not used once ``indent`` is
+    given. (The two differ only on floats below 0.0001, ``1e-5`` against ``1e-05``,
+    and on NaN, which opmodel never writes.) Anything orjson refuses (a key that is
+    not a string, an integer beyond 64 bits, a string that is not valid UTF-8)
+    goes through the standard library as before.
+    """
+    import orjson
+
+    try:
+        return orjson.dumps(document, option=orjson.OPT_INDENT_2).decode("utf-8")
+    except TypeError:
+        return json.dumps(document, indent=2, ensure_ascii=False)
+
+
+json_option = click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
+
+
+def write_options(func: F) -> F:
+    """``--actor --reason --effective --source --json`` for every write command."""
+    options = [
+        click.option(
+            "--actor", help="Who is making the change (default $OPMODEL_ACTOR, else login)."
+        ),
+        click.option("--reason", help="Why the change is made."),
+        click.option(
+            "--effective", metavar="DATE", help="Date it took effect (YYYY-MM-DD; default today)."
+        ),
+        click.option("--source", help="Evidence: a URL or document reference."),
+        json_option,
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def writer(name: str) -> Callable[[F], F]:
+    """Make a click callback record command ``name`` from the arguments it returns.
+
+    The callback returns the command's arguments by the names of
+    :mod:`opmodel.commands`' model for ``name`` (tests/cli checks the options
+    against the model); validation, the write and the report happen here.
+    """
+
+    def decorate(func: F) -> F:
+        @functools.wraps(func)
+        @click.pass_context
+        def callback(ctx: click.Context, /, **params: Any) -> None:
+            options = {k: params.pop(k) for k in WRITE_PARAMETERS}
+            _record(ctx, name, func(**params), options)
+
+        return callback  # type: ignore[return-value]
+
+    return decorate
+
+
+def _record(
+    ctx: click.Context, name: str, arguments: dict[str, Any], options: dict[str, Any]
+) -> None:
+    """Validate, run one write command, and report what was written."""
+    from opmodel import parse_effective
+    from opmodel.commands import build
+    from opmodel.service import make_meta
+
+    given = {k: v for k, v in arguments.items() if v is not None and v != ()}
+    command = build(name, given)
+    effective = options.get("effective")
+    meta = make_meta(
+        effective=parse_effective(effective) if effective is not None else None,
+        actor=options.get("actor"),
+        reason=options.get("reason"),
+        source=options.get("source"),
+    )
+    with open_service(ctx, write=True) as service:
+        outcome = service.execute([(command, meta)])
+    _report(name, outcome, as_json=options.get("as_json", False))
+
+
+def _report(name: str, outcome: Outcome, *, as_json: bool) -> None:
+    result = next((r for r in outcome.results if r), None)
+    if as_json:
+        emit_json(
+            {
+                "command": name,
+                "command_id": outcome.command_id,
+                "positions": list(outcome.positions),
+                "result": result,
+            }
+        )
+        return
+    from opmodel_cli.render import messages
+
+    messages.recorded(name, outcome.positions, outcome.command_id, result)
