@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from datetime import date
 from decimal import Decimal
-from typing import Annotated, Any, ClassVar, TypeVar
+from typing import Annotated, Any, ClassVar, Protocol, TypeVar
 
 from pydantic import (
     AfterValidator,
@@ -22,7 +22,6 @@ from pydantic import (
     ValidationError,
 )
 
-from opmodel.application import OperatingModel, UnitOfWork
 from opmodel.domain import values
 from opmodel.domain.values import Meta
 from opmodel.errors import InvalidInput
@@ -70,6 +69,13 @@ BenefitKind = Annotated[str, _choice(values.BENEFIT_KINDS, "kind")]
 Rating = Annotated[str, _choice(values.RATINGS, "rating")]
 
 
+class Handles(Protocol):
+    """What carries commands out: the write side
+    (:class:`~opmodel.application.OperatingModel`)."""
+
+    def handle(self, uow: Any, command: Command, meta: Meta) -> str | None: ...
+
+
 class Command(BaseModel):
     """A write command: validated input plus how to carry it out."""
 
@@ -78,10 +84,13 @@ class Command(BaseModel):
     )
 
     name: ClassVar[str]
+    #: The method of the write side (:mod:`opmodel.handlers`) that carries it out.
+    handler: ClassVar[str]
 
-    def run(self, app: OperatingModel, uow: UnitOfWork, meta: Meta) -> str | None:
-        """Carry the command out in ``uow``; may return an id it created."""
-        raise NotImplementedError
+    def run(self, app: Handles, uow: Any, meta: Meta) -> str | None:
+        """Carry the command out in ``uow`` (a unit of work of ``app``); may return an id
+        it created."""
+        return app.handle(uow, self, meta)
 
 
 class FormCluster(Command):
@@ -90,8 +99,7 @@ class FormCluster(Command):
     phases: int = Field(default=5, ge=1, le=50)
     description: str | None = None
 
-    def run(self, app: OperatingModel, uow: UnitOfWork, meta: Meta) -> None:
-        app.form_cluster(uow, self, meta)
+    handler = "form_cluster"
 
 
 class DesignateLead(Command):
@@ -99,8 +107,7 @@ class DesignateLead(Command):
     cluster: Name = Field(alias="name")
     dept: Code
 
-    def run(self, app: OperatingModel, uow: UnitOfWork, meta: Meta) -> None:
-        app.designate_lead(uow, self, meta)
+    handler = "designate_lead"
 
 
 class RegisterDepartment(Command):
@@ -111,8 +118,7 @@ class RegisterDepartment(Command):
     parent: Code | None = None
     headcount: Count | None = None
 
-    def run(self, app: OperatingModel, uow: UnitOfWork, meta: Meta) -> None:
-        app.register_department(uow, self, meta)
+    handler = "register_department"
 
 
 class RenameDepartment(Command):
@@ -121,8 +127,7 @@ class RenameDepartment(Command):
     title: Name | None = Field(default=None, alias="name")
     new_code: Code | None = None
 
-    def run(self, app: OperatingModel, uow: UnitOfWork, meta: Meta) -> None:
-        app.rename_department(uow, self, meta)
+    handler = "rename_department"
 
 
 class RecordHeadcount(Command):
@@ -130,8 +135,7 @@ class RecordHeadcount(Command):
     code: Code
     headcount: Count
 
-    def run(self, app: OperatingModel, uow: UnitOfWork, meta: Meta) -> None:
-        app.record_headcount(uow, self, meta)
+    handler = "record_headcount"
 
 
 class JoinCluster(Command):
@@ -139,16 +143,14 @@ class JoinCluster(Command):
     code: Code
     cluster: Name
 
-    def run(self, app: OperatingModel, uow: UnitOfWork, meta: Meta) -> None:
-        app.join_cluster(uow, self, meta)
+    handler = "join_cluster"
 
 
 class LeaveCluster(Command):
     name = "department leave"
     code: Code
 
-    def run(self, app: OperatingModel, uow: UnitOfWork, meta: Meta) -> None:
-        app.leave_cluster(uow, self, meta)
+    handler = "leave_cluster"
 
 
 class MoveDepartment(Command):
@@ -156,8 +158,7 @@ class MoveDepartment(Command):
     code: Code
     cluster: Name
 
-    def run(self, app: OperatingModel, uow: UnitOfWork, meta: Meta) -> None:
-        app.move_department(uow, self, meta)
+    handler = "move_department"
 
 
 class PlanPhase(Command):
@@ -168,8 +169,7 @@ class PlanPhase(Command):
     start: Day | None = None
     end: Day | None = None
 
-    def run(self, app: OperatingModel, uow: UnitOfWork, meta: Meta) -> None:
-        app.plan_phase(uow, self, meta)
+    handler = "plan_phase"
 
 
 class StartPhase(Command):
@@ -177,8 +177,7 @@ class StartPhase(Command):
     cluster: Name
     number: int = Field(ge=1, le=50)
 
-    def run(self, app: OperatingModel, uow: UnitOfWork, meta: Meta) -> None:
-        app.start_phase(uow, self, meta)
+    handler = "start_phase"
 
 
 class CompletePhase(Command):
@@ -186,8 +185,7 @@ class CompletePhase(Command):
     cluster: Name
     number: int = Field(ge=1, le=50)
 
-    def run(self, app: OperatingModel, uow: UnitOfWork, meta: Meta) -> None:
-        app.complete_phase(uow, self, meta)
+    handler = "complete_phase"
 
 
 class OnboardDepartment(Command):
@@ -196,8 +194,7 @@ class OnboardDepartment(Command):
     number: int = Field(ge=1, le=50)
     dept: Code
 
-    def run(self, app: OperatingModel, uow: UnitOfWork, meta: Meta) -> None:
-        app.onboard(uow, self, meta)
+    handler = "onboard"
 
 
 class AwardContract(Command):
@@ -213,8 +210,7 @@ class AwardContract(Command):
     bundled_with: Name | None = None
     framework: Name | None = None
 
-    def run(self, app: OperatingModel, uow: UnitOfWork, meta: Meta) -> None:
-        app.award_contract(uow, self, meta)
+    handler = "award_contract"
 
 
 class TenderContract(Command):
@@ -226,8 +222,7 @@ class TenderContract(Command):
     term_months: Months | None = None
     extension_months: AllowanceMonths | None = None
 
-    def run(self, app: OperatingModel, uow: UnitOfWork, meta: Meta) -> None:
-        app.tender_contract(uow, self, meta)
+    handler = "tender_contract"
 
 
 class CorrectContract(Command):
@@ -239,8 +234,7 @@ class CorrectContract(Command):
     start: Day | None = None
     supplier: Name | None = None
 
-    def run(self, app: OperatingModel, uow: UnitOfWork, meta: Meta) -> None:
-        app.correct_contract(uow, self, meta)
+    handler = "correct_contract"
 
 
 class ExtendContract(Command):
@@ -248,8 +242,7 @@ class ExtendContract(Command):
     ref: Name
     months: Months
 
-    def run(self, app: OperatingModel, uow: UnitOfWork, meta: Meta) -> None:
-        app.extend_contract(uow, self, meta)
+    handler = "extend_contract"
 
 
 class VaryContract(Command):
@@ -257,16 +250,14 @@ class VaryContract(Command):
     ref: Name
     value: Money
 
-    def run(self, app: OperatingModel, uow: UnitOfWork, meta: Meta) -> None:
-        app.vary_contract(uow, self, meta)
+    handler = "vary_contract"
 
 
 class TerminateContract(Command):
     name = "contract terminate"
     ref: Name
 
-    def run(self, app: OperatingModel, uow: UnitOfWork, meta: Meta) -> None:
-        app.terminate_contract(uow, self, meta)
+    handler = "terminate_contract"
 
 
 class ProposeDecision(Command):
@@ -277,24 +268,21 @@ class ProposeDecision(Command):
     consequences: str | None = None
     concerns: tuple[str, ...] = ()
 
-    def run(self, app: OperatingModel, uow: UnitOfWork, meta: Meta) -> str:
-        return app.propose_decision(uow, self, meta)
+    handler = "propose_decision"
 
 
 class AcceptDecision(Command):
     name = "decision accept"
     id: Name
 
-    def run(self, app: OperatingModel, uow: UnitOfWork, meta: Meta) -> None:
-        app.accept_decision(uow, self, meta)
+    handler = "accept_decision"
 
 
 class RejectDecision(Command):
     name = "decision reject"
     id: Name
 
-    def run(self, app: OperatingModel, uow: UnitOfWork, meta: Meta) -> None:
-        app.reject_decision(uow, self, meta)
+    handler = "reject_decision"
 
 
 class SupersedeDecision(Command):
@@ -302,8 +290,7 @@ class SupersedeDecision(Command):
     id: Name
     by: Name
 
-    def run(self, app: OperatingModel, uow: UnitOfWork, meta: Meta) -> None:
-        app.supersede_decision(uow, self, meta)
+    handler = "supersede_decision"
 
 
 class RecordBusinessCase(Command):
@@ -315,8 +302,7 @@ class RecordBusinessCase(Command):
     benefits: Money | None = None
     period_years: int | None = Field(default=None, ge=1, le=100)
 
-    def run(self, app: OperatingModel, uow: UnitOfWork, meta: Meta) -> None:
-        app.record_business_case(uow, self, meta)
+    handler = "record_business_case"
 
 
 class GrantFunding(Command):
@@ -324,8 +310,7 @@ class GrantFunding(Command):
     cluster: Name
     amount: Money
 
-    def run(self, app: OperatingModel, uow: UnitOfWork, meta: Meta) -> None:
-        app.grant_funding(uow, self, meta)
+    handler = "grant_funding"
 
 
 class RealiseBenefit(Command):
@@ -335,8 +320,7 @@ class RealiseBenefit(Command):
     kind: BenefitKind
     period: Name | None = None
 
-    def run(self, app: OperatingModel, uow: UnitOfWork, meta: Meta) -> None:
-        app.realise_benefit(uow, self, meta)
+    handler = "realise_benefit"
 
 
 class RateAssurance(Command):
@@ -345,8 +329,7 @@ class RateAssurance(Command):
     rating: Rating
     assessor: Name | None = None
 
-    def run(self, app: OperatingModel, uow: UnitOfWork, meta: Meta) -> None:
-        app.rate_assurance(uow, self, meta)
+    handler = "rate_assurance"
 
 
 COMMANDS: dict[str, type[Command]] = {

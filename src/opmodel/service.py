@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from opmodel.commands import Command
     from opmodel.domain.values import Meta
     from opmodel.importing.run import Progress
+    from opmodel.projections.results import Diff, HistoryEntry, Model, ReplayStep
 
 __all__ = ["Outcome", "Service", "make_meta"]
 
@@ -158,20 +159,20 @@ class Service:
         as_of: str | date | None = None,
         as_recorded: str | None = None,
         at_phase: str | None = None,
-    ) -> dict[str, Any]:
-        """The operating model, as ``show --json`` prints it: now, or at a point in time."""
+    ) -> Model:
+        """The operating model (``show --json``): now, or at a point in time."""
         return self.queries.show(
             cluster=cluster, as_of=as_of, as_recorded=as_recorded, at_phase=at_phase
         )
 
-    def diff(self, start: str, end: str) -> dict[str, Any]:
+    def diff(self, start: str, end: str) -> Diff:
         """What changed between two points (each a date, ``@POS`` or ``phase:C:N``)."""
         return self.queries.diff(start, end)
 
-    def replay(self, until: str | None = None) -> Iterator[dict[str, Any]]:
+    def replay(self, until: str | None = None) -> Iterator[ReplayStep]:
         """Event by event, in position order, what each changed in the model."""
         return self.queries.replay(until)
 
-    def history(self, **filters: Any) -> list[dict[str, Any]]:
-        """The audit history, oldest first, as ``history --json`` prints it."""
+    def history(self, **filters: Any) -> list[HistoryEntry]:
+        """The audit history, oldest first (``history --json``)."""
         return self.queries.history(**filters)

@@ -63,8 +63,8 @@ def test_events_stored_by_version_1_rebuild_the_same_model(tmp_path: Path) -> No
             ]
         )
         service.catch_up()
-        model = service.show()
-        history = service.history()
+        model = service.show().to_json()
+        history = [e.to_json() for e in service.history()]
     expected = json.loads((DATA / "events-v1-show.json").read_text())
     assert model == expected
     assert len(history) == 54  # one row per stored event

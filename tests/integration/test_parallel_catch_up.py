@@ -185,7 +185,7 @@ def test_a_thing_renamed_in_another_batch_is_named_as_it_was_then(
         assert len(helpers) == 2 * forks(store)
         subjects = [
             r["subject"]
-            for r in store.history(department="F003")
+            for r in [e.to_json() for e in store.history(department="F003")]
             if r["subject"].startswith("department:")
         ]
         assert subjects == [f"department:{code}003" for code in "DDEEFF"]

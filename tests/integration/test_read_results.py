@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
+from dataclasses import FrozenInstanceError
 from pathlib import Path
 from typing import Any
 from uuid import UUID
 
 import pytest
 from eventsourcing.persistence import StoredEvent
-from pydantic import ValidationError
 
 from opmodel.projections.results import HistoryEntry, Model
 from opmodel.service import Service
@@ -21,8 +21,8 @@ DATA = ROOT / "tests" / "data"
 
 
 def _same_model(document: dict[str, Any]) -> None:
-    typed = Model.model_validate(document)
-    again = typed.model_dump(mode="json", by_alias=True)
+    typed = Model.from_json(document)
+    again = typed.to_json()
     assert again == document
     assert list(again) == list(document)  # the keys in SPEC §6's order
     assert json.dumps(again) == json.dumps(document)  # ... at every level
@@ -31,7 +31,7 @@ def _same_model(document: dict[str, Any]) -> None:
 def _same_history(rows: list[dict[str, Any]]) -> None:
     assert rows
     for row in rows:
-        again = HistoryEntry.model_validate(row).model_dump(mode="json", by_alias=True)
+        again = HistoryEntry.from_json(row).to_json()
         assert json.dumps(again) == json.dumps(row)
 
 
@@ -79,21 +79,21 @@ def test_the_version_1_store_reads_back_as_the_same_documents(tmp_path: Path) ->
             ]
         )
         service.catch_up()
-        _same_model(service.show())
-        _same_history(service.history())
+        _same_model(service.show().to_json())
+        _same_history([e.to_json() for e in service.history()])
 
 
 def test_a_read_result_is_frozen_and_takes_no_unknown_keys() -> None:
     document = json.loads((DATA / "events-v1-show.json").read_text())
-    model = Model.model_validate(document)
-    with pytest.raises(ValidationError):
+    model = Model.from_json(document)
+    with pytest.raises(FrozenInstanceError):
         model.position = 1  # type: ignore[misc]
-    with pytest.raises(ValidationError):
-        Model.model_validate({**document, "department_ids": {}})
+    with pytest.raises(ValueError, match="unknown keys"):
+        Model.from_json({**document, "department_ids": {}})
 
 
 def test_money_in_a_read_result_is_an_exact_decimal_string() -> None:
     document = json.loads((DATA / "events-v1-show.json").read_text())
     document["clusters"][0]["funding_gbp"] = "1.5"
-    with pytest.raises(ValidationError):
-        Model.model_validate(document)
+    with pytest.raises(ValueError, match="not money"):
+        Model.from_json(document)

@@ -160,7 +160,7 @@ def test_the_timeline_selects_what_reading_every_event_selects(service: Service)
             selected, scanned = both_ways(service, PointInTime(position=up_to, as_of=day))
             assert selected == scanned, (up_to, day)
     # The backdated joining puts the Lighthouse Agency in Meridian from June 2021.
-    shown = service.show(as_of="2021-06-01")
+    shown = service.show(as_of="2021-06-01").to_json()
     assert [d["cluster"] for d in shown["departments"] if d["code"] == "NLA"] == ["Meridian"]
 
 
@@ -191,7 +191,7 @@ def test_a_timeline_behind_the_store_is_not_used_and_the_answer_is_the_same(
         assert selected == [
             e.position for e in select_events(service.database, PointInTime(as_of=day))
         ]
-    behind = service.show(as_of="2021-06-01")
+    behind = service.show(as_of="2021-06-01").to_json()
     meridian = next(c for c in behind["clusters"] if c["name"] == "Meridian")
     assert (behind["position"], meridian["rating"]) == (head, "red")
 
@@ -200,7 +200,7 @@ def test_a_timeline_behind_the_store_is_not_used_and_the_answer_is_the_same(
     assert timeline_rows(service) == expected_rows(service)
     with service.database.connect() as conn:
         assert positions_to_apply(conn, head, date(2021, 6, 1)) is not None
-    assert service.show(as_of="2021-06-01") == behind
+    assert service.show(as_of="2021-06-01").to_json() == behind
 
 
 @pytest.mark.parametrize("upgrade", ["write", "projections update"])
@@ -210,8 +210,8 @@ def test_a_store_made_before_the_timeline_answers_and_is_upgraded(
     days = ["2021-01-31", "2021-06-01", "2022-06-30", "2022-07-01", "2023-12-31"]
     with Service.open(store_url, write=True) as service:
         record_programme(service)
-        answers = {day: service.show(as_of=day) for day in days}
-        recorded = service.show(as_recorded="@20", as_of="2022-07-01")
+        answers = {day: service.show(as_of=day).to_json() for day in days}
+        recorded = service.show(as_recorded="@20", as_of="2022-07-01").to_json()
         # What a store made before the timeline existed looks like: no table, no row.
         with service.database.engine.connect() as conn, conn.begin():
             timeline.drop(conn)
@@ -219,8 +219,8 @@ def test_a_store_made_before_the_timeline_answers_and_is_upgraded(
             conn.execute(delete(tracking).where(tracking.c.name == "timeline"))
 
     with Service.open(store_url) as old:  # read-only: nothing is created
-        assert {day: old.show(as_of=day) for day in days} == answers
-        assert old.show(as_recorded="@20", as_of="2022-07-01") == recorded
+        assert {day: old.show(as_of=day).to_json() for day in days} == answers
+        assert old.show(as_recorded="@20", as_of="2022-07-01").to_json() == recorded
         status = {s["name"]: s for s in old.status()}
         head = old.head()
         assert (status["timeline"]["position"], status["timeline"]["behind"]) == (0, head)
@@ -243,7 +243,7 @@ def test_a_store_made_before_the_timeline_answers_and_is_upgraded(
         with upgraded.database.connect() as conn:
             assert positions_to_apply(conn, now, date(2022, 7, 1)) is not None
         # The grant took effect in 2024: the earlier answers are as they were.
-        assert {day: upgraded.show(as_of=day) for day in days[:-1]} == {
+        assert {day: upgraded.show(as_of=day).to_json() for day in days[:-1]} == {
             day: {**answers[day], "position": now} for day in days[:-1]
         }
-        assert upgraded.show(as_recorded="@20", as_of="2022-07-01") == recorded
+        assert upgraded.show(as_recorded="@20", as_of="2022-07-01").to_json() == recorded

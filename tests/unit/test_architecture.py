@@ -32,10 +32,17 @@ LAYERS: dict[str, tuple[str, ...]] = {
         "opmodel.store.execution",
         "opmodel.store.schema",
     ),
-    "opmodel.application": ("opmodel.errors", "opmodel.domain", "opmodel.store.codec"),
-    "opmodel.commands": ("opmodel.errors", "opmodel.domain", "opmodel.application"),
+    "opmodel.commands": ("opmodel.errors", "opmodel.domain"),
+    "opmodel.unit_of_work": ("opmodel.errors",),
+    "opmodel.handlers": (
+        "opmodel.errors", "opmodel.domain", "opmodel.commands", "opmodel.unit_of_work",
+    ),
+    "opmodel.application": (
+        "opmodel.errors", "opmodel.domain.values", "opmodel.store.codec", "opmodel.handlers",
+        "opmodel.unit_of_work", "opmodel.commands",
+    ),
     "opmodel.catchup": (
-        "opmodel.errors", "opmodel.store", "opmodel.projections", "opmodel.application",
+        "opmodel.errors", "opmodel.store", "opmodel.projections", "opmodel.unit_of_work",
     ),
     "opmodel.writing": (
         "opmodel.errors", "opmodel.domain", "opmodel.store", "opmodel.application",
@@ -45,7 +52,7 @@ LAYERS: dict[str, tuple[str, ...]] = {
         "opmodel.errors", "opmodel.domain", "opmodel.store", "opmodel.application",
         "opmodel.commands", "opmodel.projections", "opmodel.writing",
     ),
-    "opmodel.diffing": (),
+    "opmodel.diffing": ("opmodel.domain.values",),
     "opmodel.timetravel": (
         "opmodel.errors", "opmodel.domain", "opmodel.store", "opmodel.projections",
     ),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -222,3 +223,10 @@ def test_a_built_proposal_returns_the_new_decision_id() -> None:
 
     assert result == "DEC-0001"
     assert events[-1].concerns[0]["key"] == "SYN-ORACLE-2024"
+
+
+def test_every_command_names_a_handler_of_the_write_side_that_takes_it() -> None:
+    for name, model in COMMANDS.items():
+        handler = getattr(OperatingModel, model.handler, None)
+        assert callable(handler), name
+        assert list(inspect.signature(handler).parameters) == ["self", "uow", "command", "meta"]

@@ -34,7 +34,7 @@ def show(
     with open_service(ctx, write=False) as service:
         model = service.show(
             cluster=cluster, as_of=as_of, as_recorded=as_recorded, at_phase=at_phase
-        )
+        ).to_json()
     if as_json:
         emit_json(model)
         return
@@ -63,7 +63,7 @@ def history(ctx: click.Context, /, as_json: bool, **filters: Any) -> None:
     if filters["department"] is not None:
         filters["department"] = parse_code(filters["department"])
     with open_service(ctx, write=False) as service:
-        rows = service.history(**filters)
+        rows = [entry.to_json() for entry in service.history(**filters)]
     if as_json:
         emit_json(rows)
         return
@@ -80,7 +80,7 @@ def history(ctx: click.Context, /, as_json: bool, **filters: Any) -> None:
 def diff(ctx: click.Context, start: str, end: str, as_json: bool) -> None:
     """What changed between FROM and TO (each a date, @POS or phase:CLUSTER:N)."""
     with open_service(ctx, write=False) as service:
-        result = service.diff(start, end)
+        result = service.diff(start, end).to_json()
     if as_json:
         emit_json(result)
         return
@@ -96,7 +96,7 @@ def diff(ctx: click.Context, start: str, end: str, as_json: bool) -> None:
 def replay(ctx: click.Context, until: str | None, as_json: bool) -> None:
     """Step through the history event by event: what each changed in the model."""
     with open_service(ctx, write=False) as service:
-        steps = list(service.replay(until))
+        steps = [step.to_json() for step in service.replay(until)]
     if as_json:
         emit_json(steps)
         return

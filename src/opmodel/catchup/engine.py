@@ -42,7 +42,7 @@ from opmodel.store.execution import AnyOperation, Prepared, gc_paused, prepare, 
 from opmodel.store.schema import lacks_columns, table_columns
 
 if TYPE_CHECKING:
-    from opmodel.application import Saved
+    from opmodel.unit_of_work import Saved
 
 #: Events read and applied per read-model transaction: large enough that commits
 #: (WAL checkpoints on SQLite) are a small share of a rebuild, small enough that
