@@ -17,11 +17,13 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from opmodel.domain.base import Entity, natural_id
-    from opmodel.domain.cluster import Cluster, Phase
-    from opmodel.domain.contract import Contract, ContractTerms
+    from opmodel.domain.cluster import Cluster
+    from opmodel.domain.contract import Contract
     from opmodel.domain.decision import Decision, DecisionNumbering, decision_id
     from opmodel.domain.department import Department, DepartmentCode
     from opmodel.domain.imports import ImportBatch
+    from opmodel.domain.phases import Phase
+    from opmodel.domain.terms import ContractTerms
     from opmodel.domain.values import Meta
 
 __all__ = [
@@ -44,9 +46,9 @@ _WHERE = {
     "Entity": "base",
     "natural_id": "base",
     "Cluster": "cluster",
-    "Phase": "cluster",
+    "Phase": "phases",
     "Contract": "contract",
-    "ContractTerms": "contract",
+    "ContractTerms": "terms",
     "Decision": "decision",
     "DecisionNumbering": "decision",
     "decision_id": "decision",

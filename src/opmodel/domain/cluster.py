@@ -8,7 +8,7 @@ optimistic concurrency closes every race between two writers.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from uuid import UUID
@@ -16,35 +16,17 @@ from uuid import UUID
 from eventsourcing.domain import event
 
 from opmodel.domain.base import Entity, natural_id
+from opmodel.domain.phases import DeliveryPhases, Phase
 from opmodel.domain.values import BUSINESS_CASE_STAGES, Meta
 from opmodel.errors import (
     AlreadyInCluster,
-    AlreadyOnboarded,
     BusinessCaseOutOfOrder,
-    InvalidPlannedDates,
     LeadCannotLeave,
     LeadMustBeMember,
-    NotFound,
     NotInCluster,
-    PhaseAlreadyCompleted,
-    PhaseAlreadyStarted,
-    PhaseNotInProgress,
-    PhaseOutOfOrder,
-    PhaseOutOfRange,
 )
 
-
-@dataclass
-class Phase:
-    """A delivery phase as the cluster aggregate holds it."""
-
-    number: int
-    name: str
-    planned_start: date | None = None
-    planned_end: date | None = None
-    started: date | None = None
-    completed: date | None = None
-    onboarded: list[UUID] = field(default_factory=list)
+__all__ = ["BusinessCase", "Cluster", "Phase"]
 
 
 @dataclass
@@ -136,12 +118,10 @@ class Cluster(Entity):
     @event(Formed)
     def __init__(self, name: str, phase_count: int, description: str | None, meta: Meta) -> None:
         self.name = name
-        self.phase_count = phase_count
         self.description = description
         self.members: set[UUID] = set()
         self.lead: UUID | None = None
-        self.phases: dict[int, Phase] = {}
-        self.onboarded: set[UUID] = set()
+        self.delivery = DeliveryPhases(cluster=name, count=phase_count)
         self.business_cases: dict[str, BusinessCase] = {}
 
     # --- membership --------------------------------------------------------
@@ -208,30 +188,26 @@ class Cluster(Entity):
     def _lead_designated(self, department_id: UUID, department: str, meta: Meta) -> None:
         self.lead = department_id
 
-    # --- delivery phases ---------------------------------------------------
+    # --- delivery phases (their rules and state: opmodel.domain.phases) -----
 
-    def check_phase_in_range(self, number: int) -> None:
-        """Rule: a phase number is between 1 and the cluster's phase count."""
-        if not 1 <= number <= self.phase_count:
-            raise PhaseOutOfRange(
-                f"cluster {self.name} has {self.phase_count} phases; "
-                f"phase {number} is not between 1 and {self.phase_count}",
-                cluster=self.name,
-                phase=number,
-            )
+    @property
+    def phase_count(self) -> int:
+        """How many delivery phases the cluster was formed with."""
+        return self.delivery.count
+
+    @property
+    def phases(self) -> dict[int, Phase]:
+        """The planned phases, by number."""
+        return self.delivery.planned
+
+    @property
+    def onboarded(self) -> set[UUID]:
+        """The departments gone live in one of the cluster's phases."""
+        return self.delivery.onboarded
 
     def phase(self, number: int) -> Phase:
-        """The planned phase ``number``, or :class:`NotFound`."""
-        self.check_phase_in_range(number)
-        try:
-            return self.phases[number]
-        except KeyError:
-            raise NotFound(
-                f"phase {self.name}:{number} has not been planned: "
-                f"plan it first (opmodel phase plan {self.name} {number} --name TEXT)",
-                cluster=self.name,
-                phase=number,
-            ) from None
+        """The planned phase ``number``, or :class:`~opmodel.errors.NotFound`."""
+        return self.delivery.get(number)
 
     def plan_phase(
         self,
@@ -242,22 +218,7 @@ class Cluster(Entity):
         meta: Meta,
     ) -> None:
         """Plan (or re-plan, until it starts) a delivery phase."""
-        self.check_phase_in_range(number)
-        existing = self.phases.get(number)
-        if existing is not None and existing.started is not None:
-            raise PhaseAlreadyStarted(
-                f"phase {self.name}:{number} started on {existing.started} "
-                "and can no longer be re-planned",
-                cluster=self.name,
-                phase=number,
-            )
-        if planned_start and planned_end and planned_end < planned_start:
-            raise InvalidPlannedDates(
-                f"phase {self.name}:{number} cannot end ({planned_end}) "
-                f"before it starts ({planned_start})",
-                cluster=self.name,
-                phase=number,
-            )
+        self.delivery.check_can_plan(number, planned_start, planned_end)
         self._phase_planned(
             number=number,
             name=name,
@@ -275,113 +236,31 @@ class Cluster(Entity):
         planned_end: date | None,
         meta: Meta,
     ) -> None:
-        previous = self.phases.get(number)
-        self.phases[number] = Phase(
-            number=number,
-            name=name,
-            planned_start=planned_start,
-            planned_end=planned_end,
-            onboarded=previous.onboarded if previous else [],
-        )
+        self.delivery.plan(number, name, planned_start, planned_end)
 
     def start_phase(self, number: int, meta: Meta) -> None:
         """Start a planned phase, after the one before it has started."""
-        phase = self.phase(number)
-        if phase.started is not None:
-            raise PhaseAlreadyStarted(
-                f"phase {self.name}:{number} already started on {phase.started}",
-                cluster=self.name,
-                phase=number,
-            )
-        self.check_follows_previous(number, "start", meta.effective)
+        self.delivery.check_can_start(number, meta.effective)
         self._phase_started(number=number, meta=meta)
-
-    def check_follows_previous(self, number: int, step: str, on: date) -> None:
-        """Rule: phase k starts (completes) only once k-1 has, and not on an earlier date."""
-        if number == 1:
-            return
-        before = self.phases.get(number - 1)
-        done = None if before is None else before.started if step == "start" else before.completed
-        past = "started" if step == "start" else "completed"
-        if done is None:
-            raise PhaseOutOfOrder(
-                f"phase {self.name}:{number} cannot {step} before phase "
-                f"{self.name}:{number - 1} has {past}",
-                cluster=self.name,
-                phase=number,
-            )
-        if on < done:
-            raise PhaseOutOfOrder(
-                f"phase {self.name}:{number} cannot {step} on {on}, before "
-                f"phase {self.name}:{number - 1} {past} ({done})",
-                cluster=self.name,
-                phase=number,
-            )
 
     @event(PhaseStarted)
     def _phase_started(self, number: int, meta: Meta) -> None:
-        self.phases[number].started = meta.effective
+        self.delivery.start(number, meta.effective)
 
     def complete_phase(self, number: int, meta: Meta) -> None:
         """Complete a started phase, after the one before it has completed."""
-        phase = self.phase(number)
-        if phase.completed is not None:
-            raise PhaseAlreadyCompleted(
-                f"phase {self.name}:{number} already completed on {phase.completed}",
-                cluster=self.name,
-                phase=number,
-            )
-        if phase.started is None:
-            raise PhaseNotInProgress(
-                f"phase {self.name}:{number} has not started, so it cannot complete: "
-                f"start it first (opmodel phase start {self.name} {number})",
-                cluster=self.name,
-                phase=number,
-            )
-        if meta.effective < phase.started:
-            raise PhaseOutOfOrder(
-                f"phase {self.name}:{number} cannot complete on {meta.effective}, before it "
-                f"started ({phase.started})",
-                cluster=self.name,
-                phase=number,
-            )
-        self.check_follows_previous(number, "complete", meta.effective)
+        self.delivery.check_can_complete(number, meta.effective)
         self._phase_completed(number=number, meta=meta)
 
     @event(PhaseCompleted)
     def _phase_completed(self, number: int, meta: Meta) -> None:
-        self.phases[number].completed = meta.effective
+        self.delivery.complete(number, meta.effective)
 
     def onboard(self, number: int, department_id: UUID, code: str, meta: Meta) -> None:
         """A member department goes live in a phase in progress, once per cluster."""
-        phase = self.phase(number)
-        if phase.started is None or phase.completed is not None:
-            state = "has not started" if phase.started is None else "has completed"
-            raise PhaseNotInProgress(
-                f"department {code} cannot go live in phase {self.name}:{number}: "
-                f"the phase {state}; onboard into a phase in progress",
-                cluster=self.name,
-                phase=number,
-                department=code,
-            )
-        if meta.effective < phase.started:
-            raise PhaseNotInProgress(
-                f"department {code} cannot go live in phase {self.name}:{number} on "
-                f"{meta.effective}, before the phase started ({phase.started})",
-                cluster=self.name,
-                phase=number,
-                department=code,
-            )
+        self.delivery.check_in_progress(number, code, meta.effective)
         self.check_is_member(department_id, code)
-        if department_id in self.onboarded:
-            where = next(p.number for p in self.phases.values() if department_id in p.onboarded)
-            raise AlreadyOnboarded(
-                f"department {code} already went live in cluster {self.name} "
-                f"(phase {self.name}:{where}); a department onboards once per cluster",
-                cluster=self.name,
-                phase=where,
-                department=code,
-            )
+        self.delivery.check_not_onboarded(department_id, code)
         self._department_onboarded(
             number=number, department_id=department_id, department=code, meta=meta
         )
@@ -390,8 +269,7 @@ class Cluster(Entity):
     def _department_onboarded(
         self, number: int, department_id: UUID, department: str, meta: Meta
     ) -> None:
-        self.phases[number].onboarded.append(department_id)
-        self.onboarded.add(department_id)
+        self.delivery.onboard(number, department_id)
 
     # --- governance --------------------------------------------------------
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from datetime import date
 from decimal import Decimal
 from uuid import UUID
@@ -10,34 +10,23 @@ from uuid import UUID
 from eventsourcing.domain import event
 
 from opmodel.domain.base import Entity, natural_id
-from opmodel.domain.values import Meta, contract_end, format_money
+from opmodel.domain.bundles import check_can_be_bundled_with, partner_for_award
+from opmodel.domain.terms import ContractTerms, Term
+from opmodel.domain.values import Meta, format_money
 from opmodel.errors import (
-    BundleMismatch,
     ContractAlreadyAwarded,
     ContractClusterMismatch,
     ContractNotAwarded,
     ContractTerminated,
-    ExtensionExceedsAllowance,
     InvalidInput,
     NothingToCorrect,
 )
 
+__all__ = ["ACTIVE", "TENDERED", "TERMINATED", "Contract", "ContractTerms"]
+
 TENDERED = "tendered"
 ACTIVE = "active"
 TERMINATED = "terminated"
-
-
-@dataclass(frozen=True)
-class ContractTerms:
-    """What an award settles, passed whole from the command to the award's event."""
-
-    kind: str
-    supplier: str
-    value: Decimal
-    start: date
-    term_months: int
-    extension_months: int
-    framework: str | None = None
 
 
 class Contract(Entity):
@@ -181,9 +170,9 @@ class Contract(Entity):
         meta: Meta,
     ) -> Contract:
         """A contract awarded with no tender recorded before it, maybe bundled with ``partner``."""
-        cls.check_end_in_calendar(ref, terms.start, terms.term_months + terms.extension_months)
+        terms.check_in_calendar(ref)
         if partner is not None:
-            partner.check_can_be_bundled_with(ref, cluster_id, cluster)
+            check_can_be_bundled_with(partner, ref, cluster_id, cluster)
         return cls._create(
             cls.Awarded,
             ref=ref,
@@ -207,17 +196,12 @@ class Contract(Entity):
         ``partner``: the contract the award names as its bundle partner, if any;
         ``tendered_with``: the one this contract was bundled with while tendered, if any.
         """
-        if partner is not None:
-            self.check_not_bundled_with_itself(partner)
-        self.check_keeps_its_bundle(partner, tendered_with)
-        partner = tendered_with if tendered_with is not None else partner
+        partner = partner_for_award(self, partner, tendered_with)
         self.check_not_yet_awarded()
         self.check_awarded_where_tendered(cluster_id)
-        self.check_end_in_calendar(
-            self.ref, terms.start, terms.term_months + terms.extension_months
-        )
+        terms.check_in_calendar(self.ref)
         if partner is not None:
-            partner.check_can_be_bundled_with(self.ref, self.cluster_id, self.cluster)
+            check_can_be_bundled_with(partner, self.ref, self.cluster_id, self.cluster)
         self._tender_awarded(
             **asdict(terms),
             bundled_with=partner.ref if partner is not None else None,
@@ -243,25 +227,6 @@ class Contract(Entity):
                 cluster=self.cluster,
             )
 
-    def check_not_bundled_with_itself(self, partner: Contract) -> None:
-        """Rule: a contract is not bundled with itself."""
-        if partner.id == self.id:
-            raise InvalidInput(
-                f"contract {self.ref} cannot be bundled with itself", contract=self.ref
-            )
-
-    def check_keeps_its_bundle(
-        self, partner: Contract | None, tendered_with: Contract | None
-    ) -> None:
-        """Rule: a contract bundled while tendered is awarded in that bundle, not another."""
-        if partner is not None and tendered_with is not None and partner.id != tendered_with.id:
-            raise BundleMismatch(
-                f"contract {self.ref} is already bundled with {tendered_with.ref}; "
-                f"it cannot also be bundled with {partner.ref}",
-                contract=self.ref,
-                bundled_with=tendered_with.ref,
-            )
-
     @event(TenderAwarded)
     def _tender_awarded(
         self,
@@ -285,22 +250,6 @@ class Contract(Entity):
         self.bundled_with = bundled_with
         self.framework = framework
 
-    def check_can_be_bundled_with(self, ref: str, cluster_id: UUID, cluster: str) -> None:
-        """Rule: a bundle joins two contracts of one cluster, each bundled at most once."""
-        if cluster_id != self.cluster_id:
-            raise BundleMismatch(
-                f"contract {ref} (cluster {cluster}) cannot be bundled with "
-                f"{self.ref} (cluster {self.cluster}): bundled contracts share a cluster",
-                contract=ref,
-                bundled_with=self.ref,
-            )
-        if self.bundled_with and self.bundled_with.casefold() != ref.casefold():
-            raise BundleMismatch(
-                f"contract {self.ref} is already bundled with {self.bundled_with}",
-                contract=self.ref,
-                bundled_with=self.bundled_with,
-            )
-
     def link_bundle(self, partner_ref: str, meta: Meta) -> None:
         """Record the other half of a symmetric bundle link."""
         self._bundle_linked(bundled_with=partner_ref, meta=meta)
@@ -323,23 +272,10 @@ class Contract(Entity):
                 contract=self.ref,
             )
 
-    @property
-    def extension_left(self) -> int:
-        """Months of extension allowance not yet exercised."""
-        return (self.extension_months or 0) - self.extended_months
-
     def extend(self, months: int, meta: Meta) -> None:
         """Exercise months of the extension allowance."""
         self.check_awarded_and_live()
-        if months > self.extension_left:
-            raise ExtensionExceedsAllowance(
-                f"contract {self.ref} has {self.extension_left} months of extension left "
-                f"(allowance {self.extension_months or 0}, used {self.extended_months}); "
-                f"cannot extend by {months}",
-                contract=self.ref,
-                months=months,
-            )
-        self.check_end_in_calendar(self.ref, self.start, self.would_run_for())
+        self.term.check_can_extend(months)
         self._extended(months=months, meta=meta)
 
     @event(Extended)
@@ -383,18 +319,7 @@ class Contract(Entity):
                 + "; nothing to correct",
                 contract=self.ref,
             )
-        if "extension_months" in differing:
-            allowance = differing["extension_months"]
-            assert isinstance(allowance, int)
-            if allowance < self.extended_months:
-                raise ExtensionExceedsAllowance(
-                    f"contract {self.ref} has already been extended by {self.extended_months} "
-                    f"months; its allowance cannot be corrected to {allowance}",
-                    contract=self.ref,
-                )
-        start = differing.get("start", self.start)
-        assert start is None or isinstance(start, date)
-        self.check_end_in_calendar(self.ref, start, self.would_run_for(**differing))
+        self.term.check_can_correct(differing)
         self._corrected(changes=differing, meta=meta)
 
     @event(Corrected)
@@ -414,37 +339,29 @@ class Contract(Entity):
     def _terminated(self, meta: Meta) -> None:
         self.status = TERMINATED
 
+    # --- its term and dates (rules and arithmetic: opmodel.domain.terms) -----
+
+    @property
+    def term(self) -> Term:
+        """The running term as it stands: start, term, allowance, extensions exercised."""
+        return Term(
+            self.ref, self.start, self.term_months, self.extension_months, self.extended_months
+        )
+
     @property
     def end(self) -> date | None:
         """Start + term + extensions exercised."""
-        if self.start is None or self.term_months is None:
-            return None
-        return contract_end(self.start, self.term_months + self.extended_months)
+        return self.term.end
 
     @property
     def max_end(self) -> date | None:
         """Start + term + the whole extension allowance."""
-        if self.start is None or self.term_months is None:
-            return None
-        return contract_end(self.start, self.term_months + (self.extension_months or 0))
+        return self.term.max_end
 
-    def would_run_for(self, **changes: object) -> int | None:
-        """Months from start to the latest possible end, were ``changes`` made (term, allowance)."""
-        term = changes.get("term_months", self.term_months)
-        allowance = changes.get("extension_months", self.extension_months)
-        assert term is None or isinstance(term, int)
-        assert allowance is None or isinstance(allowance, int)
-        return None if term is None else term + (allowance or 0)
-
-    @staticmethod
-    def check_end_in_calendar(ref: str, start: date | None, months: int | None) -> None:
-        """Rule: a contract's latest possible end is a date opmodel can hold."""
-        if start is None or months is None:
-            return
-        try:
-            contract_end(start, months)
-        except InvalidInput as exc:
-            raise InvalidInput(f"contract {ref}: {exc.message}", contract=ref) from None
+    @property
+    def extension_left(self) -> int:
+        """Months of extension allowance not yet exercised."""
+        return self.term.extension_left
 
 
 def _show(value: object) -> str:
