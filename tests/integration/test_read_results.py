@@ -97,3 +97,20 @@ def test_money_in_a_read_result_is_an_exact_decimal_string() -> None:
     document["clusters"][0]["funding_gbp"] = "1.5"
     with pytest.raises(ValueError, match="not money"):
         Model.from_json(document)
+
+
+def test_a_change_keeps_field_before_and_after_only_when_a_field_changed() -> None:
+    from opmodel.projections.results import Change
+
+    added = {"kind": "cluster", "subject": "cluster:X", "change": "added", "summary": "X."}
+    changed = {
+        "kind": "department",
+        "subject": "department:DWP",
+        "change": "changed",
+        "field": "cluster",
+        "before": None,
+        "after": "Synergy",
+        "summary": "DWP moved.",
+    }
+    for document in (added, changed):
+        assert json.dumps(Change.from_json(document).to_json()) == json.dumps(document)

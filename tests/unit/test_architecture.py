@@ -66,7 +66,7 @@ LAYERS: dict[str, tuple[str, ...]] = {
     "opmodel.service": (
         "opmodel.errors", "opmodel.domain", "opmodel.store", "opmodel.application",
         "opmodel.commands", "opmodel.catchup", "opmodel.writing", "opmodel.importing",
-        "opmodel.queries",
+        "opmodel.queries", "opmodel.projections.results",
     ),
     "opmodel": ("opmodel.",),  # the package's own __init__: the public API, lazily
 }  # fmt: skip

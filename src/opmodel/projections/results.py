@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 import types
-from dataclasses import dataclass, field, fields
+from dataclasses import MISSING, dataclass, field, fields
 from datetime import date
 from typing import (
     Annotated,
@@ -55,18 +55,8 @@ class _Result:
     __slots__ = ()
 
     def to_json(self) -> Any:
-        """The JSON document ``--json`` prints (the shapes of SPEC §6), keys as printed.
-
-        A field left at its default ``None`` that the document did not have (a
-        change's ``field``, ``before``, ``after``) is left out, as it was given.
-        """
-        document = {}
-        for f, key in _keys(type(self)):
-            value = getattr(self, f.name)
-            if value is None and f.default is None and f.name in _OPTIONAL_KEYS:
-                continue
-            document[key] = _json(value)
-        return document
+        """The JSON document ``--json`` prints (the shapes of SPEC §6), keys as printed."""
+        return {key: _json(getattr(self, f.name)) for f, key in _keys(type(self))}
 
     @classmethod
     def from_json(cls, document: Any) -> Self:
@@ -82,13 +72,9 @@ class _Result:
         for f, key in known:
             if key in document:
                 values[f.name] = _revive(hints[f.name], document[key], f"{cls.__name__}.{key}")
-            elif f.default is not None or f.name not in _OPTIONAL_KEYS:
+            elif f.default is MISSING:
                 raise ValueError(f"{cls.__name__}: {key!r} is missing")
         return cls(**values)
-
-
-#: Fields that are left out of the JSON when they were not given (a :class:`Change`'s).
-_OPTIONAL_KEYS = frozenset({"field", "before", "after"})
 
 
 _KEYS: dict[type, tuple[tuple[Any, str], ...]] = {}
@@ -283,11 +269,18 @@ class Change(_Result):
     kind: str
     subject: str
     change: Literal["added", "removed", "changed"]
-    #: What changed, for a changed field (absent from the JSON otherwise).
+    #: What changed, for a changed field (the three are absent from the JSON otherwise).
     field: str | None = None
     before: Any = None
     after: Any = None
     summary: str
+
+    def to_json(self) -> Any:
+        document = _Result.to_json(self)  # (a slotted dataclass has no zero-argument super)
+        if self.field is None:
+            for key in ("field", "before", "after"):
+                del document[key]
+        return document
 
 
 @_result
