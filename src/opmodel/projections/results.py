@@ -46,13 +46,11 @@ PhaseStatus = Literal["planned", "in_progress", "complete"]
 ContractStatus = Literal["tendered", "active", "terminated", "expired"]
 DecisionStatus = Literal["proposed", "accepted", "rejected", "superseded"]
 
-_result = dataclass(frozen=True, slots=True, kw_only=True)
+_result = dataclass(frozen=True, kw_only=True)
 
 
 class _Result:
     """A read result: immutable, exactly the keys SPEC §6 names, no others."""
-
-    __slots__ = ()
 
     def to_json(self) -> Any:
         """The JSON document ``--json`` prints (the shapes of SPEC §6), keys as printed."""
@@ -276,7 +274,7 @@ class Change(_Result):
     summary: str
 
     def to_json(self) -> Any:
-        document = _Result.to_json(self)  # (a slotted dataclass has no zero-argument super)
+        document = super().to_json()
         if self.field is None:
             for key in ("field", "before", "after"):
                 del document[key]

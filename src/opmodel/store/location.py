@@ -79,7 +79,7 @@ class StoreLocation:
             "POSTGRES_POOL_SIZE": "2",
             "POSTGRES_MAX_OVERFLOW": "2",
             "POSTGRES_LOCK_TIMEOUT": "30",
-            "APPLICATION_RECORDER_TOPIC": "opmodel.store.postgres:PostgresRecorder",
+            "APPLICATION_RECORDER_TOPIC": "opmodel.store.postgres_recorder:PostgresRecorder",
         }
 
     def sqlalchemy_url(self) -> str:

@@ -1,18 +1,15 @@
 """What is particular to a PostgreSQL store.
 
 The append-only triggers, the lock that serialises creating a store, the read
-models' engine, LISTEN for new events, and eventsourcing's application
-recorder inserting without a psycopg pipeline.
+models' engine and LISTEN for new events. eventsourcing's application recorder
+is in :mod:`opmodel.store.postgres_recorder`, so that nothing here imports
+psycopg or the library's PostgreSQL module until a PostgreSQL store is used.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
-from typing import Any
 
-from eventsourcing.persistence import StoredEvent
-from eventsourcing.postgres import PostgresApplicationRecorder
 from sqlalchemy import Engine, create_engine
 
 from opmodel.store.location import POSTGRES_EVENTS_TABLE, StoreLocation
@@ -74,30 +71,3 @@ class Listener:
 
     def close(self) -> None:
         self._conn.close()
-
-
-class PostgresRecorder(PostgresApplicationRecorder):
-    """eventsourcing's recorder, inserting each save in one plain transaction (no pipeline).
-
-    The library's recorder sends a save through a psycopg pipeline. With psycopg
-    3.3 a large save (several megabytes: an import of thousands of entries) can
-    stall for ever in ``Pipeline.sync()`` after a partial write, with the server
-    waiting to read. This recorder does the same work — lock the events table
-    (so positions are committed in order), notify listeners, insert every event
-    of the save with one statement, return their positions — in one ordinary
-    transaction, which psycopg writes in full. Small saves behave as before.
-    """
-
-    def insert_events(
-        self, stored_events: Sequence[StoredEvent], **kwargs: Any
-    ) -> Sequence[int] | None:
-        if self.datastore.enable_db_functions or not stored_events:
-            inserted: Sequence[int] | None = super().insert_events(stored_events, **kwargs)
-            return inserted
-        with self.datastore.get_connection() as conn, conn.transaction(), conn.cursor() as curs:
-            self._insert_events(curs, stored_events, **kwargs)
-            self._insert_stored_events(curs, stored_events, **kwargs)
-            ids: Sequence[int] | None = self._fetch_ids_after_insert_events(
-                curs, stored_events, **kwargs
-            )
-            return ids

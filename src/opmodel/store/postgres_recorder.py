@@ -1,0 +1,36 @@
+"""eventsourcing's PostgreSQL application recorder, inserting without a psycopg pipeline."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from eventsourcing.persistence import StoredEvent
+from eventsourcing.postgres import PostgresApplicationRecorder
+
+
+class PostgresRecorder(PostgresApplicationRecorder):
+    """eventsourcing's recorder, inserting each save in one plain transaction (no pipeline).
+
+    The library's recorder sends a save through a psycopg pipeline. With psycopg
+    3.3 a large save (several megabytes: an import of thousands of entries) can
+    stall for ever in ``Pipeline.sync()`` after a partial write, with the server
+    waiting to read. This recorder does the same work — lock the events table
+    (so positions are committed in order), notify listeners, insert every event
+    of the save with one statement, return their positions — in one ordinary
+    transaction, which psycopg writes in full. Small saves behave as before.
+    """
+
+    def insert_events(
+        self, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        if self.datastore.enable_db_functions or not stored_events:
+            inserted: Sequence[int] | None = super().insert_events(stored_events, **kwargs)
+            return inserted
+        with self.datastore.get_connection() as conn, conn.transaction(), conn.cursor() as curs:
+            self._insert_events(curs, stored_events, **kwargs)
+            self._insert_stored_events(curs, stored_events, **kwargs)
+            ids: Sequence[int] | None = self._fetch_ids_after_insert_events(
+                curs, stored_events, **kwargs
+            )
+            return ids
