@@ -111,22 +111,33 @@ def _record(
         reason=options.get("reason"),
         source=options.get("source"),
     )
+    from opmodel.errors import ReadModelsBehind
+
+    as_json = options.get("as_json", False)
     with open_service(ctx, write=True) as service:
-        outcome = service.execute([(command, meta)])
-    _report(name, outcome, as_json=options.get("as_json", False))
+        try:
+            outcome = service.execute([(command, meta)])
+        except ReadModelsBehind as behind:
+            # Recorded all the same (exit 8): say what was written, then the error.
+            _report(name, behind.outcome, as_json=as_json, read_models_behind=True)
+            raise
+    _report(name, outcome, as_json=as_json)
 
 
-def _report(name: str, outcome: Outcome, *, as_json: bool) -> None:
+def _report(
+    name: str, outcome: Outcome, *, as_json: bool, read_models_behind: bool = False
+) -> None:
     result = next((r for r in outcome.results if r), None)
     if as_json:
-        emit_json(
-            {
-                "command": name,
-                "command_id": outcome.command_id,
-                "positions": list(outcome.positions),
-                "result": result,
-            }
-        )
+        document: dict[str, Any] = {
+            "command": name,
+            "command_id": outcome.command_id,
+            "positions": list(outcome.positions),
+            "result": result,
+        }
+        if read_models_behind:
+            document["read_models_behind"] = True
+        emit_json(document)
         return
     from opmodel_cli.render import messages
 
