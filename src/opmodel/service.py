@@ -45,7 +45,7 @@ class Service:
     def __init__(self, location: StoreLocation, *, write: bool) -> None:
         self.location = location
         self.write = write
-        self.database = Database(location)
+        self.database = Database(location, read_only=not write)
         self.read_models = CatchUp(self.database)
         self.writer = Writer(self.database, self.read_models)
         self.queries = Queries(self.database)
