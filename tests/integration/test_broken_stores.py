@@ -19,6 +19,8 @@ import pytest
 from click.testing import CliRunner, Result
 
 from tests.conftest import Cli
+from tests.integration.test_audit_auditor_role import Audit
+from tests.integration.test_audit_auditor_role import audit as audit  # a fixture
 
 ENV = {"OPMODEL_ACTOR": "test-architect"}
 READS = [("show",), ("history",), ("audit", "verify"), ("projections", "status")]
@@ -270,3 +272,88 @@ def test_a_store_url_opmodel_cannot_honour_is_refused(
     monkeypatch.chdir(tmp_path)
     fails(Cli(store, CliRunner(env=ENV))(*command), 6, phrase)
     assert list(tmp_path.iterdir()) == []
+
+
+# --- 5. a lost PostgreSQL connection ------------------------------------------------------
+
+
+def _terminate_recorder_connections(service: object, admin_url: str) -> int:
+    """Kill (pg_terminate_backend) the server side of every connection in the recorder's pool."""
+    from contextlib import ExitStack
+
+    import psycopg
+
+    pool = service.app.recorder.datastore.pool  # type: ignore[attr-defined]
+    with ExitStack() as stack:  # every idle connection in the pool, at once
+        idle = pool.get_stats()["pool_available"]
+        pids = {stack.enter_context(pool.connection()).info.backend_pid for _ in range(idle)}
+    with psycopg.connect(admin_url, autocommit=True) as admin:
+        for pid in pids:
+            admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+    return len(pids)
+
+
+@pytest.mark.postgres
+def test_a_save_after_the_connection_was_lost_is_retried_on_a_new_one(postgres_url: str) -> None:
+    from opmodel.commands import build
+    from opmodel.service import Service, make_meta
+
+    with Service.open(postgres_url, write=True) as service:
+        service.execute([(build("department register", {"code": "DWP", "name": "W"}), make_meta())])
+        command = build("department register", {"code": "DX3", "name": "Dept X3"})
+        meta = make_meta()
+        killed = []
+
+        def work(uow: object) -> object:
+            result = command.run(service.app, uow, meta)  # type: ignore[arg-type]
+            # Between the command's reads and its save, the server drops the connections.
+            killed.append(_terminate_recorder_connections(service, postgres_url.split("?")[0]))
+            return result
+
+        _, saved = service.writer.save(work)  # type: ignore[arg-type]
+        assert killed[0] >= 1
+        assert saved.positions == (3, 4)
+    cli = Cli(postgres_url, CliRunner(env=ENV))
+    assert [d["code"] for d in cli.json("show")["departments"]] == ["DWP", "DX3"]
+    assert cli.json("audit", "verify")["events"] == 4
+
+
+# --- 6. refused writes and read-model connections lost in a long-lived process -----------
+
+
+@pytest.mark.postgres
+def test_a_rebuild_as_the_read_only_auditor_exits_6_like_other_refused_writes(
+    audit: Audit,
+) -> None:
+    before = audit.owner.json("projections", "status")
+    result = audit.auditor("projections", "rebuild", "--json")
+    fails(result, 6, "refused the write", "cannot write")
+    assert audit.owner.json("projections", "status") == before
+
+
+@pytest.mark.postgres
+def test_read_model_connections_lost_after_a_save_raise_store_unavailable(
+    postgres_url: str,
+) -> None:
+    from contextlib import ExitStack
+
+    import psycopg
+    from sqlalchemy import text
+
+    from opmodel.commands import build
+    from opmodel.errors import StoreUnavailable
+    from opmodel.service import Service, make_meta
+
+    with Service.open(postgres_url, write=True) as service:
+        service.execute([(build("department register", {"code": "DWP", "name": "W"}), make_meta())])
+        with ExitStack() as stack:  # every idle connection of the read models' pool
+            idle = service.database.engine.pool.checkedin()  # type: ignore[attr-defined]
+            conns = [stack.enter_context(service.database.connect()) for _ in range(idle)]
+            pids = [conn.execute(text("SELECT pg_backend_pid()")).scalar() for conn in conns]
+        with psycopg.connect(postgres_url.split("?")[0], autocommit=True) as admin:
+            for pid in pids:
+                admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+
+        with pytest.raises(StoreUnavailable, match="connection was lost"):
+            service.show()
+        assert [d.code for d in service.show().departments] == ["DWP"]  # a new connection
