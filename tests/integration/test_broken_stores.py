@@ -357,3 +357,32 @@ def test_read_model_connections_lost_after_a_save_raise_store_unavailable(
         with pytest.raises(StoreUnavailable, match="connection was lost"):
             service.show()
         assert [d.code for d in service.show().departments] == ["DWP"]  # a new connection
+
+
+# --- 7. numbers and text past what a store holds, on read commands ------------------------
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "phrase"),
+    [
+        (("show", "--as-recorded", "9999-12-31"), 0, None),
+        (("replay", "--until", "9999-12-31"), 0, None),
+        (("show", "--at-phase", "Synergy:999999999999999999999"), 3, "has not been planned"),
+        (("diff", "phase:Synergy:99999999999999999999", "2024-01-01"), 3, "has not been planned"),
+        (("history", "--limit", "99999999999999999999999"), 2, "--limit"),
+        (("history", "--cluster", "\udcff"), 2, "not valid text"),
+        (("show", "--cluster", "\udcff"), 2, "not valid text"),
+        (("show", "--as-recorded", "@99999999999999999999999"), 3, "does not exist yet"),
+    ],
+)
+def test_overflowing_input_on_a_read_command_is_answered_or_refused(
+    cli_any: Cli, args: tuple[str, ...], code: int, phrase: str | None
+) -> None:
+    cli_any.ok("cluster", "form", "Synergy", "--effective", "2021-03-01")
+    cli_any.ok("phase", "plan", "Synergy", "1", "--name", "Mobilise")
+    result = cli_any(*args)
+    assert result.exit_code == code, (result.exit_code, result.stdout, result.stderr)
+    assert "Traceback" not in result.output
+    assert "internal error" not in result.output
+    if phrase is not None:
+        fails(result, code, phrase)

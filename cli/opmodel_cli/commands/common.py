@@ -53,6 +53,26 @@ def dumps_json(document: Any) -> str:
         return json.dumps(document, indent=2, ensure_ascii=False)
 
 
+class Text(click.ParamType[Any, Any]):
+    """Text as typed: refused (exit 2) when it holds bytes that are not UTF-8 (surrogates)."""
+
+    name = "text"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, str):
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                self.fail(f"{value!r} is not valid text (it holds bytes that are not UTF-8)")
+        return value
+
+
+#: The type of every free-text option and argument of the read commands.
+TEXT = Text()
+
+#: Positions, limits and counts: at most what SQLite's and PostgreSQL's integers hold.
+MAX_INT = 2**63 - 1
+
 json_option = click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
 
 
