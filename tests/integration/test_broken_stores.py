@@ -386,3 +386,34 @@ def test_overflowing_input_on_a_read_command_is_answered_or_refused(
     assert "internal error" not in result.output
     if phrase is not None:
         fails(result, code, phrase)
+
+
+# --- 8. audit export never writes through a link ---------------------------------------
+
+
+def test_audit_export_refuses_a_link_planted_in_a_world_writable_folder(
+    cli: Cli, tmp_path: Path
+) -> None:
+    from opmodel.audit.integrity import export
+    from opmodel.errors import InvalidInput
+    from opmodel.service import Service
+
+    cli.ok("department", "register", "DWP", "--name", "Work and Pensions")
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious\n")
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    shared.chmod(0o1777)
+
+    (shared / "README.md").symlink_to(victim)  # planted before: the folder is not empty
+    fails(cli("audit", "export", "--out", str(shared)), 2, "is not empty")
+    (shared / "README.md").unlink()
+
+    def plant(_: int) -> None:  # planted while the pack is written
+        if not (shared / "digest.json").is_symlink():
+            (shared / "digest.json").symlink_to(victim)
+
+    with Service.open(cli.store) as service, pytest.raises(InvalidInput, match="refusing"):
+        export(service.database, shared, progress=plant)
+    assert victim.read_text() == "precious\n"
+    assert sorted(p.name for p in shared.iterdir()) == ["digest.json", "events.jsonl"]

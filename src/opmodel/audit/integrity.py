@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import base64
 import json
-import shutil
+import os
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -374,7 +374,7 @@ def export(
         raise InvalidInput(f"{out} is not empty: choose a new directory for the evidence pack")
     event_of = database.mapper.event_of
     written = 0
-    with _rows(database) as rows, (out / "events.jsonl").open("w", encoding="utf-8") as lines:
+    with _rows(database) as rows, _create(out, "events.jsonl") as lines:
         for position, oid, version, topic, state in rows.events():
             event: Any = event_of(UUID(oid), version, topic, state)
             data = canonical(position, oid, version, topic, state)
@@ -400,12 +400,38 @@ def export(
             if progress is not None:
                 progress(1)
     position, head = report.head
-    (out / "digest.json").write_text(
-        json.dumps({"position": position, "hash": head}, indent=2) + "\n", encoding="utf-8"
-    )
-    shutil.copyfile(STANDALONE, out / "verify.py")
-    (out / "README.md").write_text(_pack_readme(position, head, written), encoding="utf-8")
+    with _create(out, "digest.json") as file:
+        file.write(json.dumps({"position": position, "hash": head}, indent=2) + "\n")
+    with _create(out, "verify.py") as file:
+        file.write(STANDALONE.read_text(encoding="utf-8"))
+    with _create(out, "README.md") as file:
+        file.write(_pack_readme(position, head, written))
     return {"out": str(out), "events": written, "position": position, "hash": head}
+
+
+def _create(out: Path, name: str) -> Any:
+    """A new file ``name`` in the folder ``out``, for writing text; never through a link.
+
+    Created exclusively (``O_EXCL``), relative to the folder opened once, and not
+    following a symbolic link (``O_NOFOLLOW``): in a folder others can write, a
+    link or file planted there after the emptiness check is refused, so nothing is
+    written outside ``out`` nor over anything already there.
+    """
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
+    folder = os.open(out, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        fd = os.open(name, flags, 0o644, dir_fd=folder)
+    except FileExistsError as exc:
+        raise InvalidInput(
+            f"{out / name} appeared while the evidence pack was written (a file or link "
+            "someone else put there): refusing to write through it; use a folder only you "
+            "can write"
+        ) from exc
+    except OSError as exc:
+        raise InvalidInput(f"cannot create {out / name}: {exc.strerror}") from exc
+    finally:
+        os.close(folder)
+    return os.fdopen(fd, "w", encoding="utf-8")
 
 
 def _pack_readme(position: int, head: str, events: int) -> str:
