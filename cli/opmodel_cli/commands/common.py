@@ -23,7 +23,7 @@ def open_service(ctx: click.Context, *, write: bool) -> Service:
     from opmodel.service import Service
     from opmodel_cli import collector
 
-    service = Service.open(ctx.find_root().obj["store"], write=write)
+    service = Service.open(ctx.find_root().obj["store"], write=write, read_only=not write)
     collector.started()
     return service
 

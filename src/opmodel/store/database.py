@@ -105,7 +105,9 @@ class Database:
             conn = self.engine.connect()
         except Exception as exc:
             error = store_error(self.location, exc)
-            if error.message.startswith(f"store {self.location} failed"):
+            if error.message.startswith(
+                (f"store {self.location} failed", f"store {self.location} is unreachable")
+            ):
                 error = StoreUnavailable(
                     f"cannot connect to store {self.location}: {first_line(exc)}"
                 )

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import ClauseElement, Connection, Engine, Executable, create_engine, event
+from sqlalchemy.pool import QueuePool
 
 from opmodel.store.location import SQLITE_EVENTS_TABLE
 
@@ -168,6 +169,7 @@ def make_engine(url: str, *, read_only: Path | None = None) -> Engine:
         uri = read_only_uri(read_only)
         engine = create_engine(
             "sqlite://",
+            poolclass=QueuePool,  # a file, not the in-memory database "sqlite://" says
             creator=lambda: sqlite3.connect(
                 uri, uri=True, timeout=30, isolation_level=None, check_same_thread=False
             ),
