@@ -17,6 +17,7 @@ from uuid import UUID
 
 from eventsourcing.application import Application
 from eventsourcing.persistence import IntegrityError, JSONTranscoder, Mapper, Transcoder
+from eventsourcing.utils import Environment, EnvType
 
 from opmodel.domain.values import Meta
 from opmodel.errors import ConcurrentChange
@@ -43,6 +44,10 @@ class OperatingModel(StructureHandlers, ContractHandlers, DecisionHandlers, Appl
 
     name = "opmodel"
     mapper: EventMapper
+
+    def construct_env(self, name: str, env: EnvType | None = None) -> Environment:
+        """Only the settings opmodel gives (never ``OPMODEL_*`` from ``os.environ``)."""
+        return Environment(name, dict(env or {}))
 
     def construct_mapper(self) -> Mapper[UUID]:
         return self.factory.mapper(transcoder=self.construct_transcoder(), mapper_class=EventMapper)

@@ -204,3 +204,18 @@ def exit_code_for(error: BaseException) -> int:
     if isinstance(error, OpmodelError):
         return error.exit_code
     return 1
+
+
+class ReadModelsBehind(OpmodelError):
+    """Exit 8: the command was recorded, but the read models could not be brought up to date.
+
+    Not part of the tree above because nothing failed to be written: the events are
+    committed (``outcome`` says which), and ``opmodel projections update`` finishes
+    the job.
+    """
+
+    exit_code = 8
+
+    def __init__(self, message: str, outcome: Any = None, **ids: Any) -> None:
+        super().__init__(message, **ids)
+        self.outcome = outcome

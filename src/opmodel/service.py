@@ -42,10 +42,12 @@ __all__ = ["Outcome", "Service", "make_meta"]
 class Service:
     """An opened store: the write side, the read models, and the queries."""
 
-    def __init__(self, location: StoreLocation, *, write: bool) -> None:
+    def __init__(self, location: StoreLocation, *, write: bool, read_only: bool = False) -> None:
         self.location = location
         self.write = write
-        self.database = Database(location)
+        # read_only (the CLI's read commands): an SQLite file is opened mode=ro, so a
+        # read-only file or filesystem can be read; nothing can be caught up then.
+        self.database = Database(location, read_only=read_only and not write)
         self.read_models = CatchUp(self.database)
         self.writer = Writer(self.database, self.read_models)
         self.queries = Queries(self.database)
@@ -61,9 +63,12 @@ class Service:
             raise
 
     @classmethod
-    def open(cls, url: str | None = None, *, write: bool = False) -> Service:
-        """Open the store at ``url`` (or ``OPMODEL_STORE``, or ``./opmodel.db``)."""
-        return cls(locate(url), write=write)
+    def open(
+        cls, url: str | None = None, *, write: bool = False, read_only: bool = False
+    ) -> Service:
+        """Open the store at ``url`` (or ``OPMODEL_STORE``, or ``./opmodel.db``);
+        ``read_only``: only to read (an SQLite file opened read-only)."""
+        return cls(locate(url), write=write, read_only=read_only)
 
     @property
     def app(self) -> OperatingModel:

@@ -75,6 +75,8 @@ def parse_moment(text: str, *, what: str = "--as-recorded") -> datetime:
     value = text.strip()
     if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
         day = parse_date(value, what=what)
+        if day == date.max:  # the end of time: nothing was recorded after it
+            return datetime.max.replace(tzinfo=UTC)
         return datetime.combine(day + timedelta(days=1), time.min, tzinfo=UTC) - timedelta(
             microseconds=1
         )
@@ -97,7 +99,7 @@ def position_recorded_by(database: Database, text: str, *, what: str = "--as-rec
     head = database.head()
     if value.startswith("@"):
         number = value[1:]
-        if not number.isdigit():
+        if not (number.isascii() and number.isdigit()):
             raise InvalidInput(f"{what} {text!r}: write @ and a position, like @57")
         position = int(number)
         if position > head:
@@ -111,11 +113,20 @@ def position_recorded_by(database: Database, text: str, *, what: str = "--as-rec
     return int(found or 0)
 
 
+#: More phases than any cluster has; a larger number is not asked of the database.
+MAX_PHASE = 2**31 - 1
+
+
 def phase_date(database: Database, reference: str) -> date:
     """The completion (or, with ``:start``, start) date of phase ``CLUSTER:N[:start]``."""
     parts = reference.strip().split(":")
     want_start = len(parts) == 3 and parts[2].lower() == "start"
-    if len(parts) not in (2, 3) or not parts[1].isdigit() or (len(parts) == 3 and not want_start):
+    digits = parts[1] if len(parts) > 1 else ""
+    if (
+        len(parts) not in (2, 3)
+        or not (digits.isascii() and digits.isdigit())
+        or (len(parts) == 3 and not want_start)
+    ):
         raise InvalidInput(
             f"phase {reference!r} is not valid: write CLUSTER:N or CLUSTER:N:start (Synergy:2)"
         )
@@ -126,6 +137,8 @@ def phase_date(database: Database, reference: str) -> date:
         ).first()
         if cluster is None:
             raise NotFound(f"cluster {name!r} does not exist", cluster=name)
+        if number > MAX_PHASE:  # no cluster has that many (nor could the database hold it)
+            raise NotFound(f"phase {cluster.name}:{number} has not been planned")
         row = conn.execute(
             select(*facts(phases)).where(
                 phases.c.cluster_id == cluster.id, phases.c.number == number

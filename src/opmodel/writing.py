@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, TypeVar
 from opmodel.application import OperatingModel, Saved, UnitOfWork
 from opmodel.catchup import CatchUp
 from opmodel.domain.values import Meta, parse_effective
-from opmodel.errors import OpmodelError, StoreUnavailable
+from opmodel.errors import OpmodelError, ReadModelsBehind, StoreUnavailable
 from opmodel.store.database import Database, first_line, store_error
 from opmodel.store.location import default_actor
 
@@ -97,14 +97,25 @@ class Writer:
         def work(uow: UnitOfWork) -> tuple[str | None, ...]:
             return tuple(command.run(self.app, uow, meta) for command, meta in items)
 
-        results, saved = self.save(work)
         command_id = items[0][1].command_id if items else ""
+        try:
+            results, saved = self.save(work)
+        except ReadModelsBehind as behind:
+            results, saved = behind.outcome
+            behind.outcome = Outcome(command_id, saved.positions, results)
+            raise
         return Outcome(command_id, saved.positions, results)
 
     def save(self, work: Callable[[UnitOfWork], T], *, bulk: bool = False) -> tuple[T, Saved]:
         """Run a unit of work atomically, then bring the read models up to date.
 
         ``bulk`` (an import): load nothing from an empty store.
+
+        Either nothing is committed and an error says why (exit 2-6), or the events
+        are committed; if the read models then cannot be brought up to date, that is
+        :class:`~opmodel.errors.ReadModelsBehind` (exit 8), carrying ``(result, saved)``
+        as its ``outcome``: the write stands, and ``opmodel projections update``
+        finishes the job.
         """
         try:
             outcome = self.app.execute(work, bulk=bulk)
@@ -112,9 +123,23 @@ class Writer:
             raise
         except Exception as exc:
             raise store_error(self.database.location, exc) from exc
-        self.catch_up.run(just_saved=outcome[1])
+        try:
+            self.catch_up.run(just_saved=outcome[1])
+        except Exception as exc:
+            positions = outcome[1].positions
+            where = f"positions {positions[0]}-{positions[-1]}" if positions else "nothing new"
+            raise ReadModelsBehind(
+                f"recorded ({where}), but the read models could not be updated: "
+                f"{reason(exc)}; run opmodel projections update once the store is writable again",
+                outcome,
+            ) from exc
         return outcome
 
     def check(self, work: Callable[[UnitOfWork], object]) -> None:
         """Run ``work`` in a unit of work that saves nothing (a check before the real one)."""
         self.app.execute(work)
+
+
+def reason(exc: BaseException) -> str:
+    """Why a catch-up failed, in one line (an opmodel error's own message, else the first line)."""
+    return exc.message if isinstance(exc, OpmodelError) else first_line(exc)

@@ -61,7 +61,7 @@ def audit_verify(
     require_intact(report)
     from opmodel_cli.render import messages
 
-    messages.verified(report.events, report.head, given if expected else None)
+    messages.verified(report.events, report.head, given if expected else None, report.pending)
 
 
 @audit.command("export")

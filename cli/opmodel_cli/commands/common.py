@@ -23,7 +23,7 @@ def open_service(ctx: click.Context, *, write: bool) -> Service:
     from opmodel.service import Service
     from opmodel_cli import collector
 
-    service = Service.open(ctx.find_root().obj["store"], write=write)
+    service = Service.open(ctx.find_root().obj["store"], write=write, read_only=not write)
     collector.started()
     return service
 
@@ -52,6 +52,26 @@ def dumps_json(document: Any) -> str:
     except TypeError:
         return json.dumps(document, indent=2, ensure_ascii=False)
 
+
+class Text(click.ParamType[Any, Any]):
+    """Text as typed: refused (exit 2) when it holds bytes that are not UTF-8 (surrogates)."""
+
+    name = "text"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, str):
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                self.fail(f"{value!r} is not valid text (it holds bytes that are not UTF-8)")
+        return value
+
+
+#: The type of every free-text option and argument of the read commands.
+TEXT = Text()
+
+#: Positions, limits and counts: at most what SQLite's and PostgreSQL's integers hold.
+MAX_INT = 2**63 - 1
 
 json_option = click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
 
@@ -111,22 +131,33 @@ def _record(
         reason=options.get("reason"),
         source=options.get("source"),
     )
+    from opmodel.errors import ReadModelsBehind
+
+    as_json = options.get("as_json", False)
     with open_service(ctx, write=True) as service:
-        outcome = service.execute([(command, meta)])
-    _report(name, outcome, as_json=options.get("as_json", False))
+        try:
+            outcome = service.execute([(command, meta)])
+        except ReadModelsBehind as behind:
+            # Recorded all the same (exit 8): say what was written, then the error.
+            _report(name, behind.outcome, as_json=as_json, read_models_behind=True)
+            raise
+    _report(name, outcome, as_json=as_json)
 
 
-def _report(name: str, outcome: Outcome, *, as_json: bool) -> None:
+def _report(
+    name: str, outcome: Outcome, *, as_json: bool, read_models_behind: bool = False
+) -> None:
     result = next((r for r in outcome.results if r), None)
     if as_json:
-        emit_json(
-            {
-                "command": name,
-                "command_id": outcome.command_id,
-                "positions": list(outcome.positions),
-                "result": result,
-            }
-        )
+        document: dict[str, Any] = {
+            "command": name,
+            "command_id": outcome.command_id,
+            "positions": list(outcome.positions),
+            "result": result,
+        }
+        if read_models_behind:
+            document["read_models_behind"] = True
+        emit_json(document)
         return
     from opmodel_cli.render import messages
 

@@ -6,19 +6,23 @@ from typing import Any
 
 import click
 
-from opmodel_cli.commands.common import emit_json, json_option, open_service
+from opmodel_cli.commands.common import MAX_INT, TEXT, emit_json, json_option, open_service
 
 
 @click.command()
-@click.option("--cluster", help="Only this cluster, its members and decisions.")
-@click.option("--as-of", metavar="DATE", help="What is now believed was true on DATE.")
+@click.option("--cluster", type=TEXT, help="Only this cluster, its members and decisions.")
+@click.option("--as-of", type=TEXT, metavar="DATE", help="What is now believed was true on DATE.")
 @click.option(
     "--as-recorded",
+    type=TEXT,
     metavar="T|@POS",
     help="What the store said at moment T (or at position POS).",
 )
 @click.option(
-    "--at-phase", metavar="C:N[:start]", help="As of the completion (or start) of a phase."
+    "--at-phase",
+    type=TEXT,
+    metavar="C:N[:start]",
+    help="As of the completion (or start) of a phase.",
 )
 @json_option
 @click.pass_context
@@ -44,13 +48,13 @@ def show(
 
 
 @click.command()
-@click.option("--cluster")
-@click.option("--department", metavar="CODE")
-@click.option("--contract", metavar="REF")
-@click.option("--actor")
-@click.option("--since", metavar="DATE", help="Effective on or after DATE.")
-@click.option("--until", metavar="DATE", help="Effective on or before DATE.")
-@click.option("--limit", type=click.IntRange(min=1))
+@click.option("--cluster", type=TEXT)
+@click.option("--department", type=TEXT, metavar="CODE")
+@click.option("--contract", type=TEXT, metavar="REF")
+@click.option("--actor", type=TEXT)
+@click.option("--since", type=TEXT, metavar="DATE", help="Effective on or after DATE.")
+@click.option("--until", type=TEXT, metavar="DATE", help="Effective on or before DATE.")
+@click.option("--limit", type=click.IntRange(min=1, max=MAX_INT))
 @json_option
 @click.pass_context
 def history(ctx: click.Context, /, as_json: bool, **filters: Any) -> None:
@@ -73,8 +77,8 @@ def history(ctx: click.Context, /, as_json: bool, **filters: Any) -> None:
 
 
 @click.command()
-@click.argument("start", metavar="FROM")
-@click.argument("end", metavar="TO")
+@click.argument("start", type=TEXT, metavar="FROM")
+@click.argument("end", type=TEXT, metavar="TO")
 @json_option
 @click.pass_context
 def diff(ctx: click.Context, start: str, end: str, as_json: bool) -> None:
@@ -90,7 +94,7 @@ def diff(ctx: click.Context, start: str, end: str, as_json: bool) -> None:
 
 
 @click.command()
-@click.option("--until", metavar="T|@POS", help="Stop at moment T or position POS.")
+@click.option("--until", type=TEXT, metavar="T|@POS", help="Stop at moment T or position POS.")
 @json_option
 @click.pass_context
 def replay(ctx: click.Context, until: str | None, as_json: bool) -> None:

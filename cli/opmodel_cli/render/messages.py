@@ -48,10 +48,17 @@ def digest(position: int, head: str) -> None:
     _say(f"{position}:{head}")
 
 
-def verified(events: int, head: tuple[int, str], matched: str | None) -> None:
-    """``audit verify`` passed; ``matched`` is the digest it was checked against, if any."""
+def verified(events: int, head: tuple[int, str], matched: str | None, pending: int = 0) -> None:
+    """``audit verify`` passed; ``matched`` is the digest it was checked against, if any;
+    ``pending`` events are stored after the ledger's last position."""
     checked = f"; matches digest {matched}" if matched else ""
-    _say(f"OK: {events} events verified, chain head {head[0]}:{head[1]}{checked}")
+    behind = (
+        f"; {pending} later event{'s' if pending != 1 else ''} not yet in the ledger "
+        "(chained, not a failure: run opmodel projections update)"
+        if pending
+        else ""
+    )
+    _say(f"OK: {events} events verified, chain head {head[0]}:{head[1]}{checked}{behind}")
 
 
 def exported(summary: dict[str, Any]) -> None:

@@ -11,9 +11,16 @@ and what it looks like:
   longer holds;
 - ``order changed``: the event at a position was recorded by the ledger at
   another position;
-- ``event inserted``: the store holds an event the ledger never recorded;
+- ``event inserted``: the store holds an event the ledger never recorded,
+  inside the ledger's range (at or before the last position it recorded);
 - ``chain altered``: the events agree with the ledger's per-event hashes but
   its chain hashes were changed.
+
+Events stored after the ledger's last position are not a failure: a write
+commits its events before the read models (the ledger among them) catch up,
+and a write killed or failing in between leaves them there until the next
+catch-up. Their chain is recomputed all the same and they are counted as
+``pending`` ("not yet in the ledger").
 
 Given a digest ``N:HEX`` taken earlier (and kept outside the store), it also
 checks that the chain recomputed from the stored events reaches exactly that
@@ -25,7 +32,7 @@ from __future__ import annotations
 
 import base64
 import json
-import shutil
+import os
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -61,6 +68,8 @@ class Report:
     """What ``audit verify`` found."""
 
     events: int = 0
+    #: Events stored after the ledger's last position (chained, not yet in the ledger).
+    pending: int = 0
     head: tuple[int, str] = (0, GENESIS.hex())
     finding: Finding | None = None
     digest: tuple[int, str] | None = None
@@ -77,6 +86,7 @@ class Report:
         return {
             "ok": self.ok,
             "events": self.events,
+            "pending": self.pending,
             "position": self.head[0],
             "hash": self.head[1],
             "digest": None if self.digest is None else f"{self.digest[0]}:{self.digest[1]}",
@@ -233,6 +243,7 @@ def _walk(
     r = next(ledger, None)
     digest_at = digest[0] if digest is not None else None
     unreported = 0
+    ledger_head = 0  # the last position the ledger recorded, once it has run out
     while s is not None or r is not None:
         if s is None:
             assert r is not None
@@ -245,6 +256,17 @@ def _walk(
         position, oid, version, topic, state = s
         if r is None or position < r[0]:
             where = rows.where_ledger_has(oid, version)
+            if r is None and where is None and position > ledger_head:
+                # Past the ledger's head: committed, the ledger not caught up yet.
+                previous = link(previous, canonical(position, oid, version, topic, state))
+                report.pending += 1
+                report.head = (position, previous.hex())
+                if keep_chain:
+                    report.chain[position] = report.head[1]
+                if position == digest_at:
+                    report.digest_hash = report.head[1]
+                s = next(stored, None)
+                continue
             report.finding = _misplaced(position, where, r is None)
             break
         l_position, l_oid, l_version, l_event_sha256, l_hash = r
@@ -284,6 +306,7 @@ def _walk(
                 progress(unreported)
                 unreported = 0
         s = next(stored, None)
+        ledger_head = position
         r = next(ledger, None)
     if progress is not None and unreported:
         progress(unreported)
@@ -297,10 +320,7 @@ def _misplaced(position: int, where: int | None, past_ledger_head: bool) -> Find
         )
     if past_ledger_head:
         return Finding(
-            position,
-            "event inserted",
-            "the ledger never recorded this event (if a write was interrupted, run "
-            "opmodel projections update, then verify again)",
+            position, "event inserted", "the ledger never recorded this event (before position 1)"
         )
     return Finding(position, "event inserted", "the ledger never recorded this event")
 
@@ -354,7 +374,7 @@ def export(
         raise InvalidInput(f"{out} is not empty: choose a new directory for the evidence pack")
     event_of = database.mapper.event_of
     written = 0
-    with _rows(database) as rows, (out / "events.jsonl").open("w", encoding="utf-8") as lines:
+    with _rows(database) as rows, _create(out, "events.jsonl") as lines:
         for position, oid, version, topic, state in rows.events():
             event: Any = event_of(UUID(oid), version, topic, state)
             data = canonical(position, oid, version, topic, state)
@@ -380,12 +400,38 @@ def export(
             if progress is not None:
                 progress(1)
     position, head = report.head
-    (out / "digest.json").write_text(
-        json.dumps({"position": position, "hash": head}, indent=2) + "\n", encoding="utf-8"
-    )
-    shutil.copyfile(STANDALONE, out / "verify.py")
-    (out / "README.md").write_text(_pack_readme(position, head, written), encoding="utf-8")
+    with _create(out, "digest.json") as file:
+        file.write(json.dumps({"position": position, "hash": head}, indent=2) + "\n")
+    with _create(out, "verify.py") as file:
+        file.write(STANDALONE.read_text(encoding="utf-8"))
+    with _create(out, "README.md") as file:
+        file.write(_pack_readme(position, head, written))
     return {"out": str(out), "events": written, "position": position, "hash": head}
+
+
+def _create(out: Path, name: str) -> Any:
+    """A new file ``name`` in the folder ``out``, for writing text; never through a link.
+
+    Created exclusively (``O_EXCL``), relative to the folder opened once, and not
+    following a symbolic link (``O_NOFOLLOW``): in a folder others can write, a
+    link or file planted there after the emptiness check is refused, so nothing is
+    written outside ``out`` nor over anything already there.
+    """
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
+    folder = os.open(out, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        fd = os.open(name, flags, 0o644, dir_fd=folder)
+    except FileExistsError as exc:
+        raise InvalidInput(
+            f"{out / name} appeared while the evidence pack was written (a file or link "
+            "someone else put there): refusing to write through it; use a folder only you "
+            "can write"
+        ) from exc
+    except OSError as exc:
+        raise InvalidInput(f"cannot create {out / name}: {exc.strerror}") from exc
+    finally:
+        os.close(folder)
+    return os.fdopen(fd, "w", encoding="utf-8")
 
 
 def _pack_readme(position: int, head: str, events: int) -> str:

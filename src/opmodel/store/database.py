@@ -18,6 +18,7 @@ from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Any, Protocol
 
 from sqlalchemy import Connection, Engine, TableClause, column, func, select, table, text
+from sqlalchemy.exc import DBAPIError
 
 from opmodel.errors import OpmodelError, StoreUnavailable
 from opmodel.store import postgres, sqlite
@@ -43,8 +44,11 @@ class ReadModelSchema(Protocol):
 class Database:
     """An opened store's database: connections, transactions, and the stored events."""
 
-    def __init__(self, location: StoreLocation) -> None:
+    def __init__(self, location: StoreLocation, *, read_only: bool = False) -> None:
         self.location = location
+        #: Opened by a read command: an SQLite file is opened read-only (``mode=ro``),
+        #: so a read-only file or filesystem can still be read.
+        self.read_only = read_only
         self._engine: Engine | None = None
         self._mapper: EventMapper | None = None
 
@@ -62,7 +66,10 @@ class Database:
         if self._engine is None:
             location = self.location
             if location.kind == "sqlite":
-                self._engine = sqlite.make_engine(location.sqlalchemy_url())
+                self._engine = sqlite.make_engine(
+                    location.sqlalchemy_url(),
+                    read_only=location.path if self.read_only else None,
+                )
             else:
                 self._engine = postgres.make_engine(location)
         return self._engine
@@ -88,15 +95,28 @@ class Database:
 
     @contextmanager
     def connect(self) -> Iterator[Connection]:
-        """A connection, turning connection failures into StoreUnavailable."""
+        """A connection, turning connection and database failures into StoreUnavailable.
+
+        A database error that escapes the block (a connection lost after a save, a
+        damaged file, a refused write) is raised as the error a user sees (exit 6),
+        never as SQLAlchemy's own.
+        """
         try:
             conn = self.engine.connect()
         except Exception as exc:
-            raise StoreUnavailable(
-                f"cannot connect to store {self.location}: {first_line(exc)}"
-            ) from exc
-        with conn:
-            yield conn
+            error = store_error(self.location, exc)
+            if error.message.startswith(
+                (f"store {self.location} failed", f"store {self.location} is unreachable")
+            ):
+                error = StoreUnavailable(
+                    f"cannot connect to store {self.location}: {first_line(exc)}"
+                )
+            raise error from exc
+        try:
+            with conn:
+                yield conn
+        except DBAPIError as exc:
+            raise store_error(self.location, exc) from exc
 
     @contextmanager
     def writing(
@@ -110,7 +130,7 @@ class Database:
         ``checkpointed_elsewhere``: a thread checkpoints SQLite's write-ahead log
         (:class:`~opmodel.store.sqlite.Checkpoints`), so this commit leaves it alone.
         """
-        with self.engine.connect() as conn:
+        with self.connect() as conn:
             conn = conn.execution_options(opmodel_write=True)
             quiet = checkpointed_elsewhere and self.is_sqlite
             if quiet:
@@ -208,12 +228,9 @@ class Database:
         location = self.location
         if location.kind == "sqlite":
             assert location.path is not None
-            if not sqlite.store_exists(location.path):
-                what = "does not exist" if not location.path.exists() else "is not initialised"
-                raise StoreUnavailable(
-                    f"store {location} {what}: record something first, or run "
-                    "opmodel init (or pass --store / set OPMODEL_STORE)"
-                )
+            problem = sqlite.diagnose(location.path)
+            if problem is not None:
+                raise StoreUnavailable(f"store {location} {problem}")
             return
         with self.connect() as conn:
             found = conn.execute(
@@ -242,6 +259,12 @@ class Database:
         location = self.location
         if location.kind == "sqlite":
             assert location.path is not None
+            refused = sqlite.refuses_writes(location.path)
+            if refused is not None:
+                raise StoreUnavailable(
+                    f"store {location} {refused}: nothing was written; read commands "
+                    "(show, history, audit verify) still work on it"
+                )
             try:
                 location.path.parent.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
@@ -343,9 +366,36 @@ def first_line(exc: BaseException) -> str:
 def store_error(location: StoreLocation, exc: BaseException) -> OpmodelError:
     """A database failure as the error a user sees (exit 6)."""
     message = first_line(exc)
-    if "append-only" in message or "read-only" in message or "permission denied" in message:
+    lowered = message.lower()
+    if any(
+        words in lowered
+        for words in ("append-only", "read-only", "readonly", "permission denied", "must be owner")
+    ):
         return StoreUnavailable(
             f"store {location} refused the write: {message}; "
             "this connection cannot write (a read-only role or file?)"
+        )
+    if "disk is full" in lowered or "no space left" in lowered:
+        return StoreUnavailable(
+            f"store {location} is full ({message}): nothing was written; free some space "
+            "and run the command again"
+        )
+    if "disk i/o error" in lowered:
+        return StoreUnavailable(
+            f"store {location} could not be read or written ({message}): check that its "
+            "disk is not full and the file is healthy, then run the command again"
+        )
+    if "malformed" in lowered or "not a database" in lowered:
+        return StoreUnavailable(
+            f"store {location} is damaged ({message}): restore it from a backup "
+            "(opmodel audit export keeps the events in a pack)"
+        )
+    if any(
+        words in lowered
+        for words in ("server closed", "connection", "terminating", "consuming input failed")
+    ):
+        return StoreUnavailable(
+            f"store {location} is unreachable: the connection was lost ({message}); "
+            "run the command again once the server is back"
         )
     return StoreUnavailable(f"store {location} failed: {message}")

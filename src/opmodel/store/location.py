@@ -24,6 +24,8 @@ from opmodel.errors import StoreUnavailable
 DEFAULT_STORE = "opmodel.db"
 SQLITE_EVENTS_TABLE = "stored_events"  # eventsourcing's SQLite recorder's name
 POSTGRES_EVENTS_TABLE = "opmodel_events"  # eventsourcing's PostgreSQL name: "<app>_events"
+#: Longest store path accepted (Linux's PATH_MAX), and longest part of one (NAME_MAX).
+MAX_PATH, MAX_NAME = 4096, 255
 
 
 @dataclass(frozen=True)
@@ -107,14 +109,35 @@ def locate(url: str | None = None) -> StoreLocation:
                 f"store URL {text!r} is not valid: write sqlite:///relative/path.db "
                 "or sqlite:////absolute/path.db"
             )
-        return StoreLocation("sqlite", path=Path(text[len("sqlite:///") :]))
+        return _sqlite(text, text[len("sqlite:///") :])
     if "://" in text:
         scheme = text.split("://", 1)[0]
         raise StoreUnavailable(
             f"store URL {text!r} uses {scheme!r}, which opmodel does not support: "
             "use a SQLite path (sqlite:///file.db) or postgresql://user@host:5432/db"
         )
-    return StoreLocation("sqlite", path=Path(text))
+    return _sqlite(text, text)
+
+
+def _sqlite(text: str, path: str) -> StoreLocation:
+    """An SQLite store at ``path``; refuse what would not name one file (exit 6)."""
+    shown = text if len(text) <= 80 else text[:77] + "..."
+    if "?" in path:
+        name = path.split("?", 1)[1].split("&")[0].split("=")[0] or "?"
+        raise StoreUnavailable(
+            f"store {shown!r} has a query parameter ({name!r}), which opmodel does not "
+            "support on SQLite stores: give the file's path alone"
+        )
+    if "\x00" in path:
+        raise StoreUnavailable(f"store path {shown!r} holds a NUL character")
+    if len(path.encode("utf-8", "surrogateescape")) > MAX_PATH or any(
+        len(part.encode("utf-8", "surrogateescape")) > MAX_NAME for part in path.split("/")
+    ):
+        raise StoreUnavailable(
+            f"store path {shown!r} is too long ({len(path)} characters; at most {MAX_PATH}, "
+            f"and {MAX_NAME} bytes for each part): choose a shorter path"
+        )
+    return StoreLocation("sqlite", path=Path(path))
 
 
 def _locate_postgres(text: str) -> StoreLocation:
@@ -128,10 +151,21 @@ def _locate_postgres(text: str) -> StoreLocation:
         port = parts.port or 5432
     except ValueError as exc:
         raise StoreUnavailable(f"store URL {text!r} has an invalid port") from exc
-    query = parse_qs(parts.query)
+    query = parse_qs(parts.query, keep_blank_values=True)
+    unknown = sorted(set(query) - {"schema"})
+    if unknown:
+        raise StoreUnavailable(
+            f"store URL has a query parameter ({unknown[0]!r}) opmodel does not support: "
+            "the only one is ?schema=NAME"
+        )
     schema = query.get("schema", ["public"])[0]
-    if not schema.replace("_", "").isalnum():
+    if not schema.replace("_", "").isalnum() or not schema.isascii():
         raise StoreUnavailable(f"schema {schema!r} in store URL is not a plain identifier")
+    if schema.lower() in {"information_schema"} or schema.lower().startswith("pg_"):
+        raise StoreUnavailable(
+            f"schema {schema!r} in store URL is PostgreSQL's own: choose a schema of your "
+            "own (the default is public)"
+        )
     return StoreLocation(
         "postgresql",
         host=parts.hostname or "127.0.0.1",

@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from eventsourcing.persistence import StoredEvent
+from eventsourcing.persistence import InterfaceError, OperationalError, StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder
+from eventsourcing.utils import retry
 
 
 class PostgresRecorder(PostgresApplicationRecorder):
@@ -19,8 +20,14 @@ class PostgresRecorder(PostgresApplicationRecorder):
     (so positions are committed in order), notify listeners, insert every event
     of the save with one statement, return their positions — in one ordinary
     transaction, which psycopg writes in full. Small saves behave as before.
+
+    A save on a connection that was lost (a server restart, a terminated backend) is
+    tried again on a new one, exactly as the library's recorder does (its own
+    ``retry`` decorator and arguments): the transaction never committed, so
+    nothing is written twice.
     """
 
+    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
     def insert_events(
         self, stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:

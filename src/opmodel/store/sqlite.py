@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import ClauseElement, Connection, Engine, Executable, create_engine, event
+from sqlalchemy.pool import QueuePool
 
 from opmodel.store.location import SQLITE_EVENTS_TABLE
 
@@ -56,6 +57,92 @@ def make_file(path: Path) -> None:
         conn.close()
 
 
+#: The first 16 bytes of every SQLite database file.
+HEADER = b"SQLite format 3\x00"
+
+
+def read_only_uri(path: Path) -> str:
+    """The URI that opens ``path`` read-only.
+
+    A store in WAL mode needs its ``-shm`` file to be read; on a read-only
+    filesystem (or a folder this user cannot write) where it was not left behind,
+    SQLite cannot make one, so the file is opened ``immutable``: nobody can
+    change it there while it is read.
+    """
+    uri = f"{path.absolute().as_uri()}?mode=ro"
+    shm = path.with_name(path.name + "-shm")
+    if not shm.exists() and not writable(path.parent):
+        uri += "&immutable=1"
+    return uri
+
+
+def writable(path: Path) -> bool:
+    """Whether this user can write at ``path`` (its filesystem not mounted read-only)."""
+    try:
+        if os.statvfs(path).f_flag & os.ST_RDONLY:
+            return False
+    except OSError:
+        return False
+    return os.access(path, os.W_OK)
+
+
+def refuses_writes(path: Path) -> str | None:
+    """Why an existing store file cannot be written, or None."""
+    if not path.exists():
+        return None
+    if not writable(path.parent if path.is_file() else path):
+        return "is on a read-only filesystem or in a folder this user cannot write"
+    if path.is_file() and not os.access(path, os.W_OK):
+        return "is a read-only file"
+    return None
+
+
+def diagnose(path: Path) -> str | None:
+    """What keeps ``path`` from being read as an opmodel store, or None (never creates it).
+
+    Said as the end of a sentence about the store, with what to do next.
+    """
+    advice = "(or pass --store / set OPMODEL_STORE)"
+    if not path.exists():
+        return f"does not exist: record something first, or run opmodel init {advice}"
+    if path.is_dir():
+        return (
+            "is a directory, not an SQLite file: point --store (or OPMODEL_STORE) at a store file"
+        )
+    try:
+        with path.open("rb") as file:
+            header = file.read(len(HEADER))
+    except PermissionError:
+        return "cannot be read: permission denied (check the file's owner and mode)"
+    except OSError as exc:
+        return f"cannot be read: {exc.strerror or exc}"
+    if not header:
+        return f"is empty, not initialised: run opmodel init {advice}"
+    if header != HEADER:
+        return (
+            "is not an SQLite database: point --store (or OPMODEL_STORE) at an opmodel store file"
+        )
+    try:
+        conn = sqlite3.connect(read_only_uri(path), uri=True)
+    except sqlite3.Error as exc:
+        return f"cannot be opened: {exc}"
+    try:
+        conn.execute("PRAGMA schema_version").fetchone()
+        row = conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE type='table' AND name=?", (SQLITE_EVENTS_TABLE,)
+        ).fetchone()
+    except sqlite3.DatabaseError as exc:
+        return (
+            f"is damaged (SQLite: {exc}): restore it from a backup, or check it with "
+            "sqlite3's PRAGMA integrity_check"
+        )
+    finally:
+        conn.close()
+    if row is None:
+        return f"is not initialised: run opmodel init {advice}"
+    return None
+
+
 def store_exists(path: Path) -> bool:
     """Whether ``path`` is an SQLite file holding an opmodel event table (never creates it)."""
     if not path.is_file():
@@ -75,9 +162,20 @@ def store_exists(path: Path) -> bool:
     return row is not None
 
 
-def make_engine(url: str) -> Engine:
-    """The read models' engine on the store's file."""
-    engine = create_engine(url, connect_args={"timeout": 30, "isolation_level": None})
+def make_engine(url: str, *, read_only: Path | None = None) -> Engine:
+    """The read models' engine on the store's file; ``read_only``: on that file, opened
+    with ``mode=ro`` (a read command: a read-only file or filesystem can be read)."""
+    if read_only is not None:
+        uri = read_only_uri(read_only)
+        engine = create_engine(
+            "sqlite://",
+            poolclass=QueuePool,  # a file, not the in-memory database "sqlite://" says
+            creator=lambda: sqlite3.connect(
+                uri, uri=True, timeout=30, isolation_level=None, check_same_thread=False
+            ),
+        )
+    else:
+        engine = create_engine(url, connect_args={"timeout": 30, "isolation_level": None})
 
     @event.listens_for(engine, "connect")
     def _connect(dbapi_connection: Any, _record: object) -> None:
