@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from opmodel.application import OperatingModel, Saved
     from opmodel.commands import Command
     from opmodel.domain.values import Meta
+    from opmodel.importing.parse import Document
     from opmodel.importing.run import Progress
     from opmodel.projections.results import Diff, HistoryEntry, Model, ReplayStep
 
@@ -102,12 +103,23 @@ class Service:
         reason: str | None = None,
         source: str | None = None,
         progress: Progress | None = None,
+        parsed: Callable[[], Document] | None = None,
     ) -> dict[str, Any]:
-        """Validate a whole import file, then apply it as one atomic change (once only)."""
+        """Validate a whole import file, then apply it as one atomic change (once only).
+
+        ``parsed``: gives the file's document if it is parsed elsewhere
+        (:class:`~opmodel.importing.prefetch.Prefetched`).
+        """
         from opmodel.importing.run import import_file
 
         return import_file(
-            self.writer, path, actor=actor, reason=reason, source=source, progress=progress
+            self.writer,
+            path,
+            actor=actor,
+            reason=reason,
+            source=source,
+            progress=progress,
+            parsed=parsed,
         )
 
     # --- the stored events and the read models -------------------------------------------

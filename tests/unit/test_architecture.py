@@ -71,8 +71,12 @@ LAYERS: dict[str, tuple[str, ...]] = {
     "opmodel": ("opmodel.",),  # the package's own __init__: the public API, lazily
 }  # fmt: skip
 
-#: What the command line may import of ``opmodel``: the public API.
-CLI_ALLOWED = ("opmodel.service", "opmodel.commands", "opmodel.errors", "opmodel.audit.integrity")
+#: What the command line may import of ``opmodel``: the public API, and the import file's
+#: prefetch, which must start before the engine is loaded (ADR 0013).
+CLI_ALLOWED = (
+    "opmodel.service", "opmodel.commands", "opmodel.errors", "opmodel.audit.integrity",
+    "opmodel.importing.prefetch",
+)  # fmt: skip
 
 MAX_MODULE_LINES = 600
 MAX_CLASS_LINES = 400

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from opmodel.errors import InvalidImportFile
+from opmodel.importing import prefetch
 from opmodel.importing.parse import load
 from opmodel.importing.validate import validate
 from opmodel.writing import make_meta
@@ -76,3 +77,52 @@ def test_the_first_invalid_entry_is_named_by_number_and_command(tmp_path: Path) 
     path = _file(tmp_path, YAML + "  - department join: {code: DWP}\n  - cluster form: {}\n")
     with pytest.raises(InvalidImportFile, match=r"^entry 4 \(department join\)"):
         _plan(path)
+
+
+@pytest.fixture
+def every_file_prefetched(monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+
+    if not hasattr(os, "fork"):
+        pytest.skip("needs os.fork")
+    monkeypatch.setattr(prefetch, "MIN_BYTES", 0)
+
+
+def test_a_prefetched_document_is_the_one_parsed_here(
+    tmp_path: Path, every_file_prefetched: None
+) -> None:
+    path = _file(tmp_path, YAML)
+    prefetched = prefetch.Prefetched(path)
+    assert prefetched._pid is not None  # parsed by a helper
+    assert prefetched.document() == load(path)
+
+
+def test_a_file_the_helper_cannot_parse_gives_the_error_parsing_it_here_gives(
+    tmp_path: Path, every_file_prefetched: None
+) -> None:
+    path = _file(tmp_path, "version: 1\nentries: [unclosed\n")
+    with pytest.raises(InvalidImportFile) as here:
+        load(path)
+    with pytest.raises(InvalidImportFile) as prefetched:
+        prefetch.Prefetched(path).document()
+    assert str(prefetched.value) == str(here.value)
+
+
+def test_a_small_file_is_parsed_here(tmp_path: Path) -> None:
+    path = _file(tmp_path, YAML)
+    prefetched = prefetch.Prefetched(path)
+    assert prefetched._pid is None
+    assert prefetched.document() == load(path)
+
+
+def test_a_prefetch_not_wanted_is_ended_and_reaped(
+    tmp_path: Path, every_file_prefetched: None
+) -> None:
+    import os
+
+    prefetched = prefetch.Prefetched(_file(tmp_path, YAML))
+    pid = prefetched._pid
+    assert pid is not None
+    prefetched.discard()
+    with pytest.raises(ChildProcessError):
+        os.waitpid(pid, os.WNOHANG)

@@ -27,15 +27,27 @@ def import_(
     as_json: bool,
 ) -> None:
     """Apply FILE (YAML or JSON) as one atomic change; a file is imported once."""
-    from opmodel_cli.render import messages
-    from opmodel_cli.render.progress import progress_bar
+    from opmodel.importing.prefetch import Prefetched
 
-    with open_service(ctx, write=True) as service:
-        bar = progress_bar(f"importing {file.name}", None, enabled=not as_json, unit="entries")
-        with bar as advance:
-            summary = service.import_file(
-                file, actor=actor, reason=reason, source=source, progress=advance
-            )
+    # A large file is parsed by a helper while the engine loads and the store opens.
+    prefetched = Prefetched(file)
+    try:
+        from opmodel_cli.render import messages
+        from opmodel_cli.render.progress import progress_bar
+
+        with open_service(ctx, write=True) as service:
+            bar = progress_bar(f"importing {file.name}", None, enabled=not as_json, unit="entries")
+            with bar as advance:
+                summary = service.import_file(
+                    file,
+                    actor=actor,
+                    reason=reason,
+                    source=source,
+                    progress=advance,
+                    parsed=prefetched.document,
+                )
+    finally:
+        prefetched.discard()
     if as_json:
         emit_json(summary)
     else:

@@ -10,6 +10,7 @@ imported, then the first entry that breaks a domain rule (named by number).
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -19,7 +20,7 @@ from opmodel.application import UnitOfWork
 from opmodel.domain import ImportBatch
 from opmodel.domain.values import Meta
 from opmodel.errors import AlreadyImported, OpmodelError
-from opmodel.importing.parse import load
+from opmodel.importing.parse import Document, load
 from opmodel.importing.validate import name_entry, validate
 from opmodel.projections.history import history as history_table
 from opmodel.store.execution import gc_paused
@@ -42,15 +43,22 @@ def import_file(
     reason: str | None = None,
     source: str | None = None,
     progress: Progress | None = None,
+    parsed: Callable[[], Document] | None = None,
 ) -> dict[str, Any]:
-    """Validate a whole import file, then apply it as one atomic change (once only)."""
+    """Validate a whole import file, then apply it as one atomic change (once only).
+
+    ``parsed``: gives the file's document when it is being parsed elsewhere
+    (:class:`~opmodel.importing.prefetch.Prefetched`); else it is parsed here.
+    """
     with gc_paused():  # hundreds of thousands of objects, alive until the save
-        return _import_file(writer, path, actor, reason, source, progress)
+        document = parsed() if parsed is not None else load(path)
+        return _import_file(writer, path, document, actor, reason, source, progress)
 
 
 def _import_file(
     writer: Writer,
     path: Path,
+    document: Document,
     actor: str | None,
     reason: str | None,
     source: str | None,
@@ -62,7 +70,7 @@ def _import_file(
         given = {"actor": actor, "reason": reason, "source": source}
         return make_meta(**{**given, **{k: v for k, v in fields.items() if v is not None}})
 
-    plan = validate(path, load(path), meta_for, command_id=command_id)
+    plan = validate(path, document, meta_for, command_id=command_id)
     # Refuse a second import before showing progress; the unit of work checks
     # again, atomically, in case another writer imports the file meanwhile.
     writer.check(lambda uow: _refuse_if_imported(writer, uow, plan.sha256, plan.filename))
