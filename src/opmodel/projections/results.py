@@ -13,10 +13,10 @@ Plain dataclasses, not pydantic models: a reading command never imports pydantic
 (its start-up time, ADR 0007).
 """
 
-from __future__ import annotations
 
 import re
 import types
+from collections.abc import Callable
 from dataclasses import MISSING, dataclass, field, fields
 from datetime import date
 from typing import (
@@ -54,90 +54,140 @@ class _Result:
 
     def to_json(self) -> Any:
         """The JSON document ``--json`` prints (the shapes of SPEC §6), keys as printed."""
-        return {key: _json(getattr(self, f.name)) for f, key in _keys(type(self))}
+        return {key: dump(getattr(self, name)) for name, key, _, dump, _ in _plan(type(self))}
 
     @classmethod
     def from_json(cls, document: Any) -> Self:
         """Read a document back, checking its keys and the choices of every field."""
-        if not isinstance(document, dict):
+        if type(document) is not dict:
             raise ValueError(f"{cls.__name__}: expected an object, got {document!r}")
-        known = _keys(cls)
-        unknown = set(document) - {key for _, key in known}
-        if unknown:
+        plan = _plan(cls)  # first: it fills _KNOWN and _DEFAULTS
+        if len(document) > len(plan) or not document.keys() <= _known(cls):
+            unknown = set(document) - _known(cls)
             raise ValueError(f"{cls.__name__}: unknown keys {sorted(unknown)}")
-        hints = _hints(cls)
         values = {}
-        for f, key in known:
+        for name, key, load, _, required in plan:
             if key in document:
-                values[f.name] = _revive(hints[f.name], document[key], f"{cls.__name__}.{key}")
-            elif f.default is MISSING:
+                values[name] = load(document[key])
+            elif required:
                 raise ValueError(f"{cls.__name__}: {key!r} is missing")
-        return cls(**values)
+        # Every field is checked above: filled directly, as a frozen dataclass's
+        # __init__ would (it sets them one call at a time: most of a large model's cost).
+        result = object.__new__(cls)
+        result.__dict__.update(_DEFAULTS[cls])
+        result.__dict__.update(values)
+        return result
 
 
-_KEYS: dict[type, tuple[tuple[Any, str], ...]] = {}
-_HINTS: dict[type, dict[str, Any]] = {}
+#: Per class, each field: its name, its JSON key, how to read it, how to write it, and
+#: whether the document must have it (worked out once per class).
+_Plan = tuple[tuple[str, str, Callable[[Any], Any], Callable[[Any], Any], bool], ...]
+_PLANS: dict[type, _Plan] = {}
+_KNOWN: dict[type, frozenset[str]] = {}
+_DEFAULTS: dict[type, dict[str, Any]] = {}
 
 
-def _keys(cls: type) -> tuple[tuple[Any, str], ...]:
-    """Each field and its key in the JSON (worked out once per class)."""
-    keys = _KEYS.get(cls)
-    if keys is None:
-        keys = _KEYS[cls] = tuple((f, f.metadata.get("key", f.name)) for f in fields(cls))
-    return keys
+def _plan(cls: type) -> _Plan:
+    plan = _PLANS.get(cls)
+    if plan is None:
+        hints = get_type_hints(cls, include_extras=True)
+        plan = _PLANS[cls] = tuple(
+            (
+                f.name,
+                f.metadata.get("key", f.name),
+                _loader(hints[f.name], f"{cls.__name__}.{f.name}"),
+                _dumper(hints[f.name]),
+                f.default is MISSING,
+            )
+            for f in fields(cls)
+        )
+        _KNOWN[cls] = frozenset(key for _, key, _, _, _ in plan)
+        _DEFAULTS[cls] = {f.name: f.default for f in fields(cls) if f.default is not MISSING}
+    return plan
 
 
-def _hints(cls: type) -> dict[str, Any]:
-    hints = _HINTS.get(cls)
-    if hints is None:
-        hints = _HINTS[cls] = get_type_hints(cls, include_extras=True)
-    return hints
+def _known(cls: type) -> frozenset[str]:
+    _plan(cls)
+    return _KNOWN[cls]
 
 
-def _json(value: Any) -> Any:
-    if isinstance(value, _Result):
-        return value.to_json()
-    if isinstance(value, list):
-        return [_json(item) for item in value]
-    if isinstance(value, date):
-        return value.isoformat()
+def _same(value: Any) -> Any:
     return value
 
 
-def _revive(kind: Any, value: Any, where: str) -> Any:
+def _loader(kind: Any, where: str) -> Callable[[Any], Any]:
+    """How to read a value of type ``kind`` from JSON, checking it."""
     origin = get_origin(kind)
     if origin in (Union, types.UnionType):
-        options = get_args(kind)
-        if value is None and type(None) in options:
-            return None
-        (kind,) = [o for o in options if o is not type(None)]
-        origin = get_origin(kind)
+        (inner,) = [o for o in get_args(kind) if o is not type(None)]
+        load = _loader(inner, where)
+        return lambda value: None if value is None else load(value)
     if origin is Annotated:  # money
-        if not (type(value) is str and _MONEY.fullmatch(value)):
-            raise ValueError(f"{where}: {value!r} is not money with two decimals")
-        return value
+
+        def money(value: Any) -> Any:
+            if type(value) is not str or not _MONEY.fullmatch(value):
+                raise ValueError(f"{where}: {value!r} is not money with two decimals")
+            return value
+
+        return money
     if kind is Any:
-        return value
+        return _same
     if origin is Literal:
-        if value not in get_args(kind):
-            raise ValueError(f"{where}: {value!r} is not one of {get_args(kind)}")
-        return value
+        allowed = frozenset(get_args(kind))
+
+        def choice(value: Any) -> Any:
+            if value not in allowed:
+                raise ValueError(f"{where}: {value!r} is not one of {sorted(allowed)}")
+            return value
+
+        return choice
     if origin is list:
         (item,) = get_args(kind)
-        if not isinstance(value, list):
-            raise ValueError(f"{where}: expected a list, got {value!r}")
-        return [_revive(item, v, where) for v in value]
+        load = _loader(item, where)
+
+        def items(value: Any) -> Any:
+            if type(value) is not list:
+                raise ValueError(f"{where}: expected a list, got {value!r}")
+            return [load(v) for v in value]
+
+        return items
     if origin is dict:
-        if not isinstance(value, dict):
-            raise ValueError(f"{where}: expected an object, got {value!r}")
-        return value
+
+        def mapping(value: Any) -> Any:
+            if type(value) is not dict:
+                raise ValueError(f"{where}: expected an object, got {value!r}")
+            return value
+
+        return mapping
     if isinstance(kind, type) and issubclass(kind, _Result):
-        return kind.from_json(value)
+        return kind.from_json
     if kind is date:
-        return value if isinstance(value, date) else date.fromisoformat(value)
-    if kind in (str, int) and type(value) is not kind:
-        raise ValueError(f"{where}: expected {kind.__name__}, got {value!r}")
-    return value
+        return lambda value: value if isinstance(value, date) else date.fromisoformat(value)
+
+    def plain(value: Any) -> Any:
+        if type(value) is not kind:
+            raise ValueError(f"{where}: expected {kind.__name__}, got {value!r}")
+        return value
+
+    return plain
+
+
+def _dumper(kind: Any) -> Callable[[Any], Any]:
+    """How to write a value of type ``kind`` as JSON."""
+    origin = get_origin(kind)
+    if origin in (Union, types.UnionType):
+        (inner,) = [o for o in get_args(kind) if o is not type(None)]
+        dump = _dumper(inner)
+        return _same if dump is _same else lambda value: None if value is None else dump(value)
+    if origin is list:
+        (item,) = get_args(kind)
+        dump = _dumper(item)
+        return _same if dump is _same else lambda value: [dump(v) for v in value]
+    if isinstance(kind, type) and issubclass(kind, _Result):
+        return lambda value: value.to_json()
+    if kind is date:
+        return lambda value: value.isoformat()
+    return _same
 
 
 @_result
