@@ -86,7 +86,7 @@ CASES: list[Any] = [
         },
         "not UTF-8",
         id="latin-1 text",
-    ),  # fmt: skip
+    ),
     pytest.param(
         {
             "name": "utf16.yaml",
@@ -94,7 +94,7 @@ CASES: list[Any] = [
         },
         "not UTF-8",
         id="utf-16 text",
-    ),  # fmt: skip
+    ),
     pytest.param(
         yaml_file("version: 1\nversion: 1\nentries:\n  - cluster form: {name: X}\n"),
         "'version' twice",
@@ -148,7 +148,7 @@ CASES: list[Any] = [
             ),
             "headcount",
             id=f"headcount {value}",
-        )  # fmt: skip
+        )
         for value in ("'12'", "true", "12.0")
     ),
     pytest.param(
@@ -174,7 +174,7 @@ CASES: list[Any] = [
         ),
         "cannot be read",
         id="a 5,000-digit integer in YAML",
-    ),  # fmt: skip
+    ),
     pytest.param(
         {
             "name": "big.json",
@@ -183,7 +183,7 @@ CASES: list[Any] = [
         },
         "digits",
         id="a 5,000-digit integer in JSON",
-    ),  # fmt: skip
+    ),
     pytest.param(
         {
             "name": "nul.json",
@@ -193,7 +193,7 @@ CASES: list[Any] = [
         },
         "U+0000",
         id="NUL in a reason",
-    ),  # fmt: skip
+    ),
     pytest.param(
         {
             "name": "surrogate.json",
@@ -202,7 +202,7 @@ CASES: list[Any] = [
         },
         "lone surrogate",
         id="a lone surrogate in a reason",
-    ),  # fmt: skip
+    ),
     pytest.param(
         {
             "name": "esc.json",
@@ -210,7 +210,7 @@ CASES: list[Any] = [
         },
         "U+001B",
         id="an escape in a name",
-    ),  # fmt: skip
+    ),
     pytest.param(
         yaml_file(ENTRY.format(entry="cluster form: {name: " + "x" * 201 + "}")),
         "at most 200",

@@ -63,7 +63,7 @@ def validate(
     if unknown:
         raise InvalidImportFile(
             f"import file {shown_path}: unknown top-level key(s) "
-            f"{', '.join(sorted(shown(key) for key in unknown))}; "
+            f"{', '.join(sorted(_key(key) for key in unknown))}; "
             "use version, defaults and entries"
         )
     version = content.get("version")
@@ -83,6 +83,11 @@ def validate(
         command, fields = _entry(number, entry)
         items.append((command, make_meta(command_id=command_id, **{**base, **fields})))
     return ImportPlan(path.name, document.sha256, items)
+
+
+def _key(key: Any) -> str:
+    """A key as an error message names it: short text as it is, anything else shown."""
+    return key if isinstance(key, str) and len(key) <= 60 and key.isprintable() else shown(key)
 
 
 def _defaults_mapping(shown_path: str, defaults: Any) -> Mapping[str, Any]:
