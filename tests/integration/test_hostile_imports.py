@@ -158,7 +158,7 @@ CASES: list[Any] = [
     ),
     pytest.param(
         yaml_file("version: 1\ndefaults: [a]\nentries:\n  - cluster form: {name: X}\n"),
-        "defaults must be a mapping",
+        "defaults may only set",
         id="defaults a list",
     ),
     pytest.param(

@@ -94,8 +94,7 @@ def _defaults_mapping(shown_path: str, defaults: Any) -> Mapping[str, Any]:
     """The file's ``defaults``, if they are a mapping of metadata fields."""
     if not isinstance(defaults, Mapping) or set(defaults) - set(META_KEYS):
         raise InvalidImportFile(
-            f"import file {shown_path}: defaults must be a mapping that sets only "
-            f"{', '.join(META_KEYS)}"
+            f"import file {shown_path}: defaults may only set {', '.join(META_KEYS)}, as a mapping"
         )
     return defaults
 
