@@ -49,14 +49,29 @@ def _text(value: Any) -> str:
     return values.parse_name(value, what="value")
 
 
+def _free_text(value: Any) -> str:
+    return values.check_text(value, what="value")
+
+
+def _concern(value: Any) -> str:
+    return values.check_text(value, what="value", limit=values.MAX_NAME_LENGTH, one_line=True)
+
+
 Money = Annotated[Decimal, BeforeValidator(_as_value_error(values.positive_money))]
 Code = Annotated[str, BeforeValidator(_as_value_error(values.parse_code))]
 Day = Annotated[date, BeforeValidator(_as_value_error(values.parse_date))]
 Name = Annotated[str, BeforeValidator(_as_value_error(_text))]
-Text = Annotated[str, AfterValidator(lambda v: v.strip())]
-Count = Annotated[int, Field(ge=0, le=100_000_000)]
-Months = Annotated[int, Field(ge=1, le=1200)]
-AllowanceMonths = Annotated[int, Field(ge=0, le=1200)]
+Text = Annotated[
+    str, BeforeValidator(_as_value_error(_free_text)), AfterValidator(lambda v: v.strip())
+]
+Concern = Annotated[str, BeforeValidator(_as_value_error(_concern))]
+# Whole numbers are strict: ``'12'``, ``true`` or ``12.0`` in an import file is refused.
+Count = Annotated[int, Field(strict=True, ge=0, le=100_000_000)]
+Months = Annotated[int, Field(strict=True, ge=1, le=1200)]
+AllowanceMonths = Annotated[int, Field(strict=True, ge=0, le=1200)]
+PhaseCount = Annotated[int, Field(strict=True, ge=1, le=50)]
+PhaseNumber = Annotated[int, Field(strict=True, ge=1, le=50)]
+Years = Annotated[int, Field(strict=True, ge=1, le=100)]
 DepartmentKind = Annotated[str, _choice(values.DEPARTMENT_KINDS, "kind")]
 ContractKind = Annotated[str, _choice(values.CONTRACT_KINDS, "kind")]
 Stage = Annotated[
@@ -96,8 +111,8 @@ class Command(BaseModel):
 class FormCluster(Command):
     name = "cluster form"
     cluster: Name = Field(alias="name")
-    phases: int = Field(default=5, ge=1, le=50)
-    description: str | None = None
+    phases: PhaseCount = 5
+    description: Text | None = None
 
     handler = "form_cluster"
 
@@ -164,7 +179,7 @@ class MoveDepartment(Command):
 class PlanPhase(Command):
     name = "phase plan"
     cluster: Name
-    number: int = Field(ge=1, le=50)
+    number: PhaseNumber
     title: Name = Field(alias="name")
     start: Day | None = None
     end: Day | None = None
@@ -175,7 +190,7 @@ class PlanPhase(Command):
 class StartPhase(Command):
     name = "phase start"
     cluster: Name
-    number: int = Field(ge=1, le=50)
+    number: PhaseNumber
 
     handler = "start_phase"
 
@@ -183,7 +198,7 @@ class StartPhase(Command):
 class CompletePhase(Command):
     name = "phase complete"
     cluster: Name
-    number: int = Field(ge=1, le=50)
+    number: PhaseNumber
 
     handler = "complete_phase"
 
@@ -191,7 +206,7 @@ class CompletePhase(Command):
 class OnboardDepartment(Command):
     name = "phase onboard"
     cluster: Name
-    number: int = Field(ge=1, le=50)
+    number: PhaseNumber
     dept: Code
 
     handler = "onboard"
@@ -265,8 +280,8 @@ class ProposeDecision(Command):
     title: Name
     context: Text = Field(min_length=1)
     decision: Text = Field(min_length=1)
-    consequences: str | None = None
-    concerns: tuple[str, ...] = ()
+    consequences: Text | None = None
+    concerns: tuple[Concern, ...] = Field(default=(), max_length=1000)
 
     handler = "propose_decision"
 
@@ -300,7 +315,7 @@ class RecordBusinessCase(Command):
     status: CaseStatus
     cost: Money | None = None
     benefits: Money | None = None
-    period_years: int | None = Field(default=None, ge=1, le=100)
+    period_years: Years | None = None
 
     handler = "record_business_case"
 
@@ -352,7 +367,7 @@ def describe_validation_error(error: ValidationError) -> str:
         message = item["msg"].removeprefix("Value error, ")
         given = item.get("input")
         if item["type"] != "value_error" and isinstance(given, str | int | float):
-            message = f"{given!r}: {message[:1].lower()}{message[1:]}"
+            message = f"{values.shown(given)}: {message[:1].lower()}{message[1:]}"
         if item["type"] == "missing":
             message = "is required"
         elif item["type"] == "extra_forbidden":
@@ -369,7 +384,17 @@ def build(name: str, arguments: Mapping[str, Any]) -> Command:
         raise InvalidInput(
             f"unknown command {name!r}: use one of {', '.join(sorted(COMMANDS))}"
         ) from None
-    normalised = {str(k).replace("-", "_"): v for k, v in arguments.items()}
+    normalised: dict[str, Any] = {}
+    for key, value in arguments.items():
+        if not isinstance(key, str):
+            raise InvalidInput(f"{name}: option {values.shown(key)} must be named by text")
+        field = key.replace("-", "_")
+        if field in normalised:
+            raise InvalidInput(
+                f"{name}: {field.replace('_', '-')} is given twice (as kebab and snake case); "
+                "give it once"
+            )
+        normalised[field] = value
     try:
         return cls.model_validate(normalised)
     except ValidationError as exc:

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 from opmodel.application import OperatingModel, Saved, UnitOfWork
 from opmodel.catchup import CatchUp
-from opmodel.domain.values import Meta, parse_effective
+from opmodel.domain.values import Meta, check_meta_text, parse_effective
 from opmodel.errors import OpmodelError, ReadModelsBehind, StoreUnavailable
 from opmodel.store.database import Database, first_line, store_error
 from opmodel.store.location import default_actor
@@ -49,6 +49,7 @@ def make_meta(
 
     An effective date after today is refused (:func:`parse_effective`).
     """
+    check_meta_text(actor=actor, reason=reason, source=source)
     return Meta(
         effective=date.today() if effective is None else parse_effective(effective),
         actor=(actor or "").strip() or default_actor(),

@@ -24,7 +24,7 @@ def stdlib(document: Any) -> str:
 def test_show_and_history_print_what_the_standard_library_prints(cli: Cli) -> None:
     cli.ok("cluster", "form", "Synergy", "--description", 'Quotes " and \\ and\ttabs')
     cli.ok("department", "register", "DWP", "--name", "Département “Work” & Pensions ✓ 🚀")
-    cli.ok("department", "join", "DWP", "Synergy", "--reason", "line one\nline two\x01")
+    cli.ok("department", "join", "DWP", "Synergy", "--reason", "line one\nline two\t")
     cli.ok("decision", "propose", "Ünïcode", "--context", "c", "--decision", "d")
     for command in (("show",), ("history",), ("projections", "status"), ("audit", "digest")):
         printed = cli.ok(*command, "--json").stdout

@@ -27,12 +27,35 @@ _BASE: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 class ReferenceLoader(_BASE):  # type: ignore[misc]
-    """The import loader as it was: the safe loader less the timestamp resolver."""
+    """The import loader as it was: the safe loader less the timestamp resolver, and
+    since the hostile-input fix one rule more: a key written twice in one mapping
+    (merged keys aside) is refused where the constructor meets it."""
 
     yaml_implicit_resolvers = {
         first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
         for first, resolvers in _BASE.yaml_implicit_resolvers.items()
     }
+
+    def construct_mapping(self, node: Any, deep: bool = False) -> Any:
+        if isinstance(node, yaml.MappingNode):
+            own = [key for key, _ in node.value if key.tag != "tag:yaml.org,2002:merge"]
+            self.flatten_mapping(node)
+            seen: list[Any] = []
+            for key_node in own:
+                key = self.construct_object(key_node, deep=deep)
+                try:
+                    hash(key)
+                except TypeError:
+                    continue
+                if any(key is other or key == other for other in seen):
+                    raise yaml.constructor.ConstructorError(
+                        "while constructing a mapping",
+                        node.start_mark,
+                        f"found the key {key!r} twice: give each key once",
+                        key_node.start_mark,
+                    )
+                seen.append(key)
+        return super().construct_mapping(node, deep=deep)
 
 
 def reference(document: bytes) -> Any:

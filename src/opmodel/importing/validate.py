@@ -22,14 +22,19 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import date
 from pathlib import Path
 from typing import Any
 
 from opmodel.commands import COMMANDS, Command, build
-from opmodel.domain.values import Meta, parse_effective
+from opmodel.domain.values import (
+    Meta,
+    check_meta_text,
+    kind_of,
+    parse_effective,
+    shown,
+)
 from opmodel.errors import InvalidImportFile, InvalidInput, OpmodelError
-from opmodel.importing.parse import Document
+from opmodel.importing.parse import Document, display
 
 META_KEYS = ("effective", "actor", "reason", "source")
 
@@ -49,24 +54,29 @@ def validate(
     """The whole file's plan, or the first error: the file's shape, then the first
     entry in error (a domain rule is checked only when the plan is applied)."""
     content = document.content
+    shown_path = display(path)
     if not isinstance(content, dict):
         raise InvalidImportFile(
-            f"import file {path} must be a mapping with 'version: 1' and 'entries:'"
+            f"import file {shown_path} must be a mapping with 'version: 1' and 'entries:'"
         )
     unknown = set(content) - {"version", "defaults", "entries"}
     if unknown:
         raise InvalidImportFile(
-            f"import file {path}: unknown top-level key(s) "
-            f"{', '.join(sorted(map(str, unknown)))}; use version, defaults and entries"
+            f"import file {shown_path}: unknown top-level key(s) "
+            f"{', '.join(sorted(_key(key) for key in unknown))}; "
+            "use version, defaults and entries"
         )
-    if content.get("version") != 1:
+    version = content.get("version")
+    if type(version) is not int or version != 1:  # not 1.0, not true: the integer 1
         raise InvalidImportFile(
-            f"import file {path}: version must be 1 (got {content.get('version')!r})"
+            f"import file {shown_path}: version must be 1, the whole number "
+            f"(got {shown(version) if isinstance(version, str | int) else kind_of(version)})"
         )
-    defaults = _defaults_mapping(path, content.get("defaults") or {})
+    defaults = content.get("defaults")
+    defaults = _defaults_mapping(shown_path, {} if defaults is None else defaults)
     entries = content.get("entries")
     if not isinstance(entries, list) or not entries:
-        raise InvalidImportFile(f"import file {path}: 'entries' must be a non-empty list")
+        raise InvalidImportFile(f"import file {shown_path}: 'entries' must be a non-empty list")
     base = _meta_fields(defaults, "defaults")
     items = []
     for number, entry in enumerate(entries, start=1):
@@ -75,10 +85,17 @@ def validate(
     return ImportPlan(path.name, document.sha256, items)
 
 
-def _defaults_mapping(path: Path, defaults: Any) -> Mapping[str, Any]:
+def _key(key: Any) -> str:
+    """A key as an error message names it: short text as it is, anything else shown."""
+    return key if isinstance(key, str) and len(key) <= 60 and key.isprintable() else shown(key)
+
+
+def _defaults_mapping(shown_path: str, defaults: Any) -> Mapping[str, Any]:
     """The file's ``defaults``, if they are a mapping of metadata fields."""
     if not isinstance(defaults, Mapping) or set(defaults) - set(META_KEYS):
-        raise InvalidImportFile(f"import file {path}: defaults may only set {', '.join(META_KEYS)}")
+        raise InvalidImportFile(
+            f"import file {shown_path}: defaults may only set {', '.join(META_KEYS)}, as a mapping"
+        )
     return defaults
 
 
@@ -88,15 +105,15 @@ def _meta_fields(mapping: Mapping[str, Any], where: str) -> dict[str, Any]:
         if key not in mapping or mapping[key] is None:
             continue
         value = mapping[key]
-        if key == "effective":
-            try:
-                fields[key] = parse_effective(
-                    value if isinstance(value, date) else str(value), what="effective"
-                )
-            except InvalidInput as exc:
-                raise InvalidImportFile(f"{where}: effective: {exc.message}") from None
-        else:
-            fields[key] = str(value)
+        try:
+            if key == "effective":
+                fields[key] = parse_effective(value, what="effective")
+            else:
+                check_meta_text(**{key: value})
+                fields[key] = value
+        except InvalidInput as exc:
+            message = exc.message.removeprefix(f"{key} ")
+            raise InvalidImportFile(f"{where}: {key}: {message}") from None
     return fields
 
 
@@ -107,15 +124,17 @@ def _entry(number: int, entry: Any) -> tuple[Command, dict[str, Any]]:
     names = [k for k in entry if k not in META_KEYS]
     if len(names) != 1:
         raise InvalidImportFile(
-            f"{where}: must name exactly one command (found {', '.join(map(str, names)) or 'none'})"
+            f"{where}: must name exactly one command "
+            f"(found {', '.join(shown(n) for n in names) or 'none'})"
         )
-    name = str(names[0]).strip()
-    if name not in COMMANDS:
+    name = names[0].strip() if isinstance(names[0], str) else names[0]
+    if not isinstance(name, str) or name not in COMMANDS:
         raise InvalidImportFile(
-            f"{where}: unknown command {name!r}; commands are named as on the command line, "
-            f"like 'cluster form' or 'department join'"
+            f"{where}: unknown command {shown(name)}; commands are named as on the command "
+            f"line, like 'cluster form' or 'department join'"
         )
-    arguments = entry[names[0]] or {}
+    arguments = entry[names[0]]
+    arguments = {} if arguments is None else arguments
     if not isinstance(arguments, Mapping):
         raise InvalidImportFile(f"{where} ({name}): arguments must be a mapping of option: value")
     try:
