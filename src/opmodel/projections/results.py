@@ -13,7 +13,6 @@ Plain dataclasses, not pydantic models: a reading command never imports pydantic
 (its start-up time, ADR 0007).
 """
 
-
 import re
 import types
 from collections.abc import Callable
