@@ -229,8 +229,8 @@ def test_a_full_disk_commits_nothing_or_reports_the_read_models_behind(tmpfs: Pa
             pass
     head = 2
     outcomes = set()
-    for n in range(5):  # a big reason, so a save needs pages the disk no longer has
-        result = cli("department", "register", f"D{n}", "--name", "X", "--reason", "r" * 60_000)
+    for n in range(10):  # a long reason (the most allowed), so a save needs new pages
+        result = cli("department", "register", f"D{n}", "--name", "X", "--reason", "r" * 10_000)
         assert result.exit_code in (0, 6, 8), (result.exit_code, result.output)
         assert "Traceback" not in result.output
         outcomes.add(result.exit_code)

@@ -86,7 +86,9 @@ def check_text(
         raise InvalidInput(
             f"{what} is {len(value):,} characters long; the most is {limit:,}: shorten it"
         )
-    bad = _FORBIDDEN.search(value)
+    # Printable text (most of it) has no control character and no surrogate: the
+    # search is for the rest (tab, newline, and what is not printable but allowed).
+    bad = None if value.isprintable() else _FORBIDDEN.search(value)
     if bad is not None:
         char = bad.group()
         if "\ud800" <= char <= "\udfff":
