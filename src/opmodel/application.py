@@ -12,7 +12,7 @@ with :class:`~opmodel.errors.ConcurrentChange`.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 from uuid import UUID
 
 from eventsourcing.application import Application
@@ -61,13 +61,19 @@ class OperatingModel(StructureHandlers, ContractHandlers, DecisionHandlers, Appl
     # --- running units of work ----------------------------------------------
 
     def execute(
-        self, work: Callable[[UnitOfWork], T], retries: int = RETRIES, *, bulk: bool = False
+        self,
+        work: Callable[[UnitOfWork], T],
+        retries: int = RETRIES,
+        *,
+        bulk: bool = False,
+        before_put: Callable[[list[Any]], None] | None = None,
     ) -> tuple[T, Saved]:
         """Run ``work`` in a unit of work and save what it raised, atomically.
 
         On losing a race with another writer, recompute from the new state. ``bulk``
         (an import: many loads) first asks whether the store is empty, and if it is,
-        loads nothing from it.
+        loads nothing from it. ``before_put`` is given the events raised just before
+        they are saved (again if the unit runs again).
         """
         for _attempt in range(retries + 1):
             empty = bulk and not self.recorder.max_notification_id()
@@ -75,6 +81,8 @@ class OperatingModel(StructureHandlers, ContractHandlers, DecisionHandlers, Appl
             result = work(uow)
             if not uow.events:
                 return result, Saved(())
+            if before_put is not None:
+                before_put(uow.events)
             try:
                 # The event store's put is what Application.save comes down to here (no
                 # snapshots, no repository cache), without save's runtime Protocol check

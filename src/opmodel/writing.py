@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 from opmodel.application import OperatingModel, Saved, UnitOfWork
 from opmodel.catchup import CatchUp
+from opmodel.catchup.two_cores import AheadOfSave
 from opmodel.domain.values import Meta, check_meta_text, parse_effective
 from opmodel.errors import OpmodelError, ReadModelsBehind, StoreUnavailable
 from opmodel.store.database import Database, first_line, store_error
@@ -118,13 +119,27 @@ class Writer:
         as its ``outcome``: the write stands, and ``opmodel projections update``
         finishes the job.
         """
+        # An import's read models are worked out by a helper while its events are saved.
+        ahead = AheadOfSave(self.catch_up, self.catch_up.projections) if bulk else None
         try:
-            outcome = self.app.execute(work, bulk=bulk)
+            outcome = self.app.execute(
+                work, bulk=bulk, before_put=ahead.start if ahead is not None else None
+            )
         except OpmodelError:
+            if ahead is not None:
+                ahead.discard()
             raise
         except Exception as exc:
+            if ahead is not None:
+                ahead.discard()
             raise store_error(self.database.location, exc) from exc
         try:
+            if ahead is not None:  # the ledger here while the helper writes the rest
+                saved, engine = outcome[1], self.catch_up
+                ledger = [p for p in engine.projections.values() if p.reads_stored]
+                ahead.finish(
+                    saved, lambda: engine.in_one_process(ledger, engine.reader(saved), None)
+                )
             self.catch_up.run(just_saved=outcome[1])
         except Exception as exc:
             positions = outcome[1].positions

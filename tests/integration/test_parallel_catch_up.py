@@ -361,7 +361,7 @@ def _import_and_compare(store: Service, path: Path) -> dict[str, Any]:
     return summary
 
 
-def test_an_import_run_again_after_a_conflict_is_caught_up_once(
+def test_an_import_run_again_after_a_conflict_works_its_read_models_out_again(
     sqlite_url: str, tmp_path: Path, helpers: list[int], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from eventsourcing.persistence import IntegrityError
@@ -380,7 +380,9 @@ def test_an_import_run_again_after_a_conflict_is_caught_up_once(
         monkeypatch.setattr(store.app.events, "put", conflict_once)
         _import_and_compare(store, programme(tmp_path / "programme.yaml", 600))
         assert len(calls) == 2
-    assert len(helpers) == 1  # the catch-up's, after the one save that happened
+    assert len(helpers) == 2  # one ahead of each attempt; the first was stopped, never wrote
+    with pytest.raises(ChildProcessError):
+        os.waitpid(helpers[0], os.WNOHANG)
 
 
 def _write(store: Service, name: str, args: dict[str, Any]) -> None:
@@ -401,3 +403,67 @@ def test_without_a_process_to_be_had_one_process_does_it_all(
         incremental = read_models(store)
         store.rebuild(list(PROJECTIONS))  # its helper cannot be forked either
         assert read_models(store) == incremental
+
+
+def test_an_import_s_read_models_are_worked_out_while_it_saves(
+    sqlite_url: str, tmp_path: Path, helpers: list[int]
+) -> None:
+    with Service.open(sqlite_url, write=True) as store:
+        on_two_cores(store)
+        summary = _import_and_compare(store, programme(tmp_path / "programme.yaml", 600))
+        assert summary["events"] == store.head()
+    assert len(helpers) == 1  # the one ahead of the save; then nothing was left to catch up
+
+
+def test_events_saved_at_other_positions_are_not_written_ahead(
+    sqlite_url: str, tmp_path: Path, helpers: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from opmodel.catchup.two_cores import AheadOfSave
+
+    with (
+        Service.open(sqlite_url, write=True) as store,
+        Service.open(sqlite_url, write=True) as other,
+    ):
+        on_two_cores(store)
+        other.read_models.two_cores_from = ONE_PROCESS
+        _write(other, "cluster form", {"name": "Synergy", "phases": 3})
+        start = AheadOfSave.start
+        heads: list[int] = []
+
+        def another_writer_first(self: AheadOfSave, events: list[Any]) -> None:
+            start(self, events)  # the helper assumes the events follow the head
+            monkeypatch.setattr(AheadOfSave, "start", start)
+            heads.append(other.head())
+            _write(other, "cluster form", {"name": "Vector", "phases": 2})
+            heads.append(other.head())
+
+        monkeypatch.setattr(AheadOfSave, "start", another_writer_first)
+        summary = _import_and_compare(store, programme(tmp_path / "programme.yaml", 600))
+        assert heads[1] > heads[0]
+        assert summary["first_position"] == heads[1] + 1  # after the other writer's events
+    assert len(helpers) == 2  # the one ahead wrote nothing; then the catch-up's
+
+
+def test_a_failing_helper_ahead_of_the_save_leaves_its_read_models_to_the_catch_up(
+    sqlite_url: str, tmp_path: Path, helpers: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    parent = os.getpid()
+    plan = CatchUp.plan
+
+    def broken_in_the_helper(self: CatchUp, *args: Any, **kw: Any) -> Any:
+        if os.getpid() != parent:
+            raise RuntimeError("the helper broke")
+        return plan(self, *args, **kw)
+
+    monkeypatch.setattr(CatchUp, "plan", broken_in_the_helper)
+    with Service.open(sqlite_url, write=True) as store:
+        on_two_cores(store)
+        path = programme(tmp_path / "programme.yaml", 600)
+        summary = store.import_file(path)
+        assert all(p["behind"] == 0 for p in store.status())
+        monkeypatch.setattr(CatchUp, "plan", plan)
+        incremental = read_models(store)
+        store.read_models.two_cores_from = ONE_PROCESS
+        store.rebuild(list(PROJECTIONS))
+        assert read_models(store) == incremental
+        assert summary["events"] == store.head()

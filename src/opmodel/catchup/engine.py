@@ -136,7 +136,7 @@ class CatchUp:
         as the save returned them instead of being read back and deserialised.
         """
         projections = [self.projections[n] for n in (names or list(self.projections))]
-        read = self._reader(just_saved)
+        read = self.reader(just_saved)
         if read == self.database.read_events and not any(p.reads_stored for p in projections):
             read = partial(self.database.read_events, stored=False)  # none needs the rows
         with gc_paused():  # a batch's objects go as it ends; its few cycles can wait
@@ -229,7 +229,7 @@ class CatchUp:
                 run_prepared(conn, rest)
                 advance(conn, name, plan.start, plan.end)
 
-    def _reader(self, saved: Saved | None) -> Reader:
+    def reader(self, saved: Saved | None) -> Reader:
         """Read events from the store, or from ``saved`` for the positions it holds.
 
         The events a save returns are the ones stored at its positions (same objects

@@ -11,12 +11,17 @@ write lock.
 
 The helper only ever saves time: if it cannot be forked, fails or dies, this
 process stops at the first batch the helper did not write, and the one-process
-catch-up applies the rest from the tracked positions. This is the only
-two-core path kept (ADR 0013): it measurably pays for itself on a rebuild.
+catch-up applies the rest from the tracked positions.
+
+:class:`AheadOfSave` overlaps an import's read models with the saving of its
+events the same way. These are the two-core paths kept (ADR 0013): each pays for
+itself on a figure of ``python -m bench``.
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from typing import Any, Protocol
@@ -37,6 +42,9 @@ class Batches(Protocol):
 
     database: Database
     batch_size: int
+    two_cores_from: int
+
+    def positions(self, names: Sequence[str]) -> dict[str, int]: ...
 
     def plan(
         self,
@@ -149,3 +157,105 @@ class TwoCores:
             if written is not None:
                 written(len(batch))
         return True
+
+
+class AheadOfSave:
+    """An import's read models worked out by a helper while its events are saved (ADR 0013).
+
+    Just before the save (:meth:`start`), a helper is forked with the events raised.
+    It plans the read models that need nothing of the events as stored (all but the
+    ledger) for the positions the events will have if nobody else writes meanwhile
+    (the head, plus one, and on), while this process encodes and saves them. Once
+    the save has committed (:meth:`finish`), this process tells the helper the
+    positions they got: if they are the ones assumed, the helper writes its plans
+    with :meth:`CatchUp.write <opmodel.catchup.engine.CatchUp.write>` (each read
+    model's tracking row moving from the old head, as always), else nothing; this
+    process meanwhile applies the ledger. Whatever the helper did not write is left
+    to the catch-up that follows, as without it.
+    """
+
+    def __init__(self, engine: Batches, projections: dict[str, Projection]) -> None:
+        self.engine = engine
+        self.projections = projections
+        self.helper: processes.Helper | None = None
+        self._go: int | None = None  # the pipe telling the helper where the events went
+
+    def start(self, events: list[Any]) -> None:
+        """Before the save: fork a helper working out its read models from ``events``.
+
+        Whatever stops it (no process to be had, read models behind) only means they
+        are caught up after the save, as without it.
+        """
+        self.discard()  # a unit of work run again: its events are new
+        try:
+            self._start(events)
+        except Exception:  # the save goes on without it
+            self.discard()
+
+    def _start(self, events: list[Any]) -> None:
+        engine, database = self.engine, self.engine.database
+        if not database.is_sqlite or len(events) < engine.two_cores_from:
+            return
+        if not processes.can_fork():
+            return
+        head = database.head()
+        names = list(self.projections)
+        if any(position != head for position in engine.positions(names).values()):
+            return  # read models behind: caught up the usual way after the save
+        projections = [p for p in self.projections.values() if not p.reads_stored]
+        envelopes = [Envelope(head + n, event) for n, event in enumerate(events, start=1)]
+        last = envelopes[-1].position
+        go_read, go_write = os.pipe()
+
+        def work() -> int:  # pragma: no cover - runs in the helper
+            os.close(go_write)  # so that this process closing its end reads as the end
+            database.forget_connections()
+            plans = engine.plan(projections, envelopes, dict.fromkeys(names, head), head, last)
+            if _line(go_read) != f"{head + 1} {last}":
+                return 0  # not saved, or saved at other positions: write nothing
+            engine.write(plans)
+            return 1
+
+        try:
+            self.helper = processes.Helper(work)
+            self._go = go_write
+        except OSError:
+            os.close(go_write)
+        finally:
+            os.close(go_read)
+
+    def finish(self, saved: Any, meanwhile: Callable[[], object]) -> None:
+        """After the save: let the helper write, run ``meanwhile``, and wait for it."""
+        if self.helper is None or self._go is None:
+            meanwhile()
+            return
+        try:
+            with contextlib.suppress(BrokenPipeError):  # gone already: wait() says so
+                os.write(self._go, f"{saved.positions[0]} {saved.positions[-1]}\n".encode())
+            os.close(self._go)
+            self._go = None
+            meanwhile()
+            self.helper.wait()
+            self.helper = None
+        finally:
+            self.discard()
+
+    def discard(self) -> None:
+        """Stop the helper (the save failed, or the unit of work runs again)."""
+        if self._go is not None:
+            os.close(self._go)
+            self._go = None
+        if self.helper is not None:
+            self.helper.stop()
+            self.helper = None
+
+
+def _line(fd: int) -> str:  # pragma: no cover - runs in the helper
+    """One line read from a pipe ('' if it closed first)."""
+    message = b""
+    while not message.endswith(b"\n"):
+        chunk = os.read(fd, 64)
+        if not chunk:
+            return ""
+        message += chunk
+    return message.decode().strip()

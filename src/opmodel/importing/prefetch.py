@@ -4,7 +4,7 @@
 store) before it can read its file, and parsing a large file takes ~0.4-0.5 s
 more. :class:`Prefetched` forks a helper as soon as the command knows its file;
 the helper parses it (:func:`~opmodel.importing.parse.load`) and hands the
-document back through a pipe, pickled, while the command starts. If the helper
+document back through a pipe (marshalled) while the command starts. If the helper
 cannot be forked, fails, or dies, the file is parsed in the command, so the
 document — or the error — is the one parsing it here gives.
 
@@ -15,8 +15,8 @@ the command can start the helper before anything heavy is imported.
 from __future__ import annotations
 
 import contextlib
+import marshal
 import os
-import pickle
 import threading
 from pathlib import Path
 
@@ -48,7 +48,10 @@ class Prefetched:
             os.close(read_end)
             code = 1
             try:
-                data = pickle.dumps(load(self.path), protocol=pickle.HIGHEST_PROTOCOL)
+                document = load(self.path)
+                # marshal: plain data only (a parsed file is dicts, lists, text, numbers),
+                # and quicker to read back than pickle; anything else fails the helper.
+                data = marshal.dumps((document.sha256, document.content))
                 view = memoryview(data)
                 while view:
                     view = view[os.write(write_end, view) :]
@@ -69,8 +72,8 @@ class Prefetched:
                 chunks.append(chunk)
         if self._reap() != 0 or not chunks:
             return load(self.path)  # its error, or its document, as parsing here gives
-        document: Document = pickle.loads(b"".join(chunks))
-        return document
+        sha256, content = marshal.loads(b"".join(chunks))
+        return Document(sha256, content)
 
     def discard(self) -> None:
         """End the helper if its document is not wanted (the command failed first)."""
