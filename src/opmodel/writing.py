@@ -19,7 +19,7 @@ from opmodel.application import OperatingModel, Saved, UnitOfWork
 from opmodel.catchup import CatchUp
 from opmodel.catchup.two_cores import AheadOfSave
 from opmodel.domain.values import Meta, check_meta_text, parse_effective
-from opmodel.errors import OpmodelError, ReadModelsBehind, StoreUnavailable
+from opmodel.errors import InvalidInput, OpmodelError, ReadModelsBehind, StoreUnavailable
 from opmodel.store.database import Database, first_line, store_error
 from opmodel.store.location import default_actor
 
@@ -53,11 +53,24 @@ def make_meta(
     check_meta_text(actor=actor, reason=reason, source=source)
     return Meta(
         effective=date.today() if effective is None else parse_effective(effective),
-        actor=(actor or "").strip() or default_actor(),
+        actor=(actor or "").strip() or _default_actor(),
         command_id=command_id or uuid.uuid4().hex,
         reason=(reason or "").strip() or None,
         source=(source or "").strip() or None,
     )
+
+
+def _default_actor() -> str:
+    """``OPMODEL_ACTOR`` or the login name, held to the same rule as a given actor."""
+    actor = default_actor()
+    try:
+        check_meta_text(actor=actor)
+    except InvalidInput as exc:
+        raise InvalidInput(
+            f"{exc.message} (the actor comes from OPMODEL_ACTOR or the login name: "
+            "set OPMODEL_ACTOR, or give --actor)"
+        ) from None
+    return actor
 
 
 class Writer:

@@ -338,3 +338,19 @@ def test_a_control_character_never_reaches_the_events_on_either_backend(
         assert "Traceback" not in result.stderr
     assert state(cli_any) == before
     assert cli_any("projections", "status").exit_code == 0
+
+
+def test_an_actor_from_the_environment_is_held_to_the_same_rule(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from opmodel_cli.main import main
+
+    store = f"sqlite:///{tmp_path / 'opmodel.db'}"
+    runner = CliRunner(env={"OPMODEL_ACTOR": "eve\x1b[2J"})
+    result = runner.invoke(main, ["--store", store, "cluster", "form", "Synergy"])
+    assert result.exit_code == 2, result.output
+    assert "OPMODEL_ACTOR" in result.stderr
+    assert (
+        not (tmp_path / "opmodel.db").exists()
+        or "Synergy" not in runner.invoke(main, ["--store", store, "show", "--json"]).stdout
+    )
