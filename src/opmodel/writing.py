@@ -135,24 +135,21 @@ class Writer:
         # An import's read models are worked out by a helper while its events are saved.
         ahead = AheadOfSave(self.catch_up, self.catch_up.projections) if bulk else None
         try:
-            outcome = self.app.execute(
-                work, bulk=bulk, before_put=ahead.start if ahead is not None else None
-            )
-        except OpmodelError:
+            try:
+                outcome = self.app.execute(
+                    work, bulk=bulk, before_put=ahead.start if ahead is not None else None
+                )
+            except OpmodelError:
+                raise
+            except Exception as exc:
+                raise store_error(self.database.location, exc) from exc
+        except BaseException:
             if ahead is not None:
                 ahead.discard()
             raise
-        except Exception as exc:
-            if ahead is not None:
-                ahead.discard()
-            raise store_error(self.database.location, exc) from exc
         try:
-            if ahead is not None:  # the ledger here while the helper writes the rest
-                saved, engine = outcome[1], self.catch_up
-                ledger = [p for p in engine.projections.values() if p.reads_stored]
-                ahead.finish(
-                    saved, lambda: engine.in_one_process(ledger, engine.reader(saved), None)
-                )
+            if ahead is not None:
+                ahead.finish(outcome[1])
             self.catch_up.run(just_saved=outcome[1])
         except Exception as exc:
             positions = outcome[1].positions

@@ -46,6 +46,15 @@ class Batches(Protocol):
 
     def positions(self, names: Sequence[str]) -> dict[str, int]: ...
 
+    def reader(self, saved: Any) -> Reader: ...
+
+    def in_one_process(
+        self,
+        projections: Sequence[Projection],
+        read: Reader,
+        progress: Callable[[int], None] | None,
+    ) -> int: ...
+
     def plan(
         self,
         projections: Sequence[Projection],
@@ -224,17 +233,21 @@ class AheadOfSave:
         finally:
             os.close(go_read)
 
-    def finish(self, saved: Any, meanwhile: Callable[[], object]) -> None:
-        """After the save: let the helper write, run ``meanwhile``, and wait for it."""
+    def finish(self, saved: Any) -> None:
+        """After the save: let the helper write, apply the ledger here, wait for it.
+
+        Whatever is not written by then (no helper, a helper that wrote nothing) is
+        left to the catch-up that follows.
+        """
         if self.helper is None or self._go is None:
-            meanwhile()
             return
         try:
             with contextlib.suppress(BrokenPipeError):  # gone already: wait() says so
                 os.write(self._go, f"{saved.positions[0]} {saved.positions[-1]}\n".encode())
             os.close(self._go)
             self._go = None
-            meanwhile()
+            rest = [p for p in self.projections.values() if p.reads_stored]
+            self.engine.in_one_process(rest, self.engine.reader(saved), None)
             self.helper.wait()
             self.helper = None
         finally:
